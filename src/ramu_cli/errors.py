@@ -1,0 +1,67 @@
+"""Errors that stop a command, each tied to an exit code of the CLI contract.
+
+Messages are French sentences for people: they name the file, the column and
+the row where there is one, and say what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Problem:
+    """One located fault in an input: what a person needs to fix it."""
+
+    file: str
+    message: str
+    column: str | None = None
+    row: int | None = None
+    value: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "column": self.column, "row": self.row,
+                "value": self.value, "message": self.message}
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"ligne {self.row}")
+        if self.column is not None:
+            where.append(f"colonne « {self.column} »")
+        value = f" (valeur « {self.value} »)" if self.value not in (None, "") else ""
+        return f"{', '.join(where)} : {self.message}{value}"
+
+
+class RamuError(Exception):
+    """Base of the errors that end a command with a known exit code."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems: list[Problem] = problems or []
+
+    def as_dict(self) -> dict:
+        return {"error": self.message, "exit_code": self.exit_code,
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+class InputError(RamuError):
+    """Unusable input (missing/unreadable file or column, invalid tariff folder): exit 3."""
+
+    exit_code = 3
+
+
+class InvariantError(RamuError):
+    """A run's own arithmetic does not hold: a bug, nothing is written: exit 4."""
+
+    exit_code = 4
+
+
+@dataclass
+class Anomalies:
+    """Rows set aside but not fatal (unusable registry rows), listed in the run."""
+
+    items: list[Problem] = field(default_factory=list)
