@@ -1,0 +1,47 @@
+"""Amounts of a liquidated line, in whole francs (liquidation-rules.md, "Amounts").
+
+Integers only: the coverage rate is a whole percent and payable is rounded
+half up with integer arithmetic, so no float ever touches an amount.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+ZERO = pl.lit(0, pl.Int64)
+FREE_CARE = pl.col("a_free_care").is_not_null()
+QUANTITY_CAPPED = pl.col("a_max_qty").is_not_null() & (pl.col("quantity") > pl.col("a_max_qty"))
+
+
+def a01_price_above_tariff() -> pl.Expr:
+    # A01 Prix unitaire ramené au tarif de référence: unit_price > tariff_price.
+    return (pl.col("unit_price") > pl.col("price")).fill_null(False)
+
+
+def a02_quantity_above_max() -> pl.Expr:
+    # A02 Quantité ramenée au maximum autorisé: quantity > A.max_qty.
+    return QUANTITY_CAPPED.fill_null(False)
+
+
+def billed() -> pl.Expr:
+    """quantity × unit_price; 0 when either is unreadable or invalid (R14 rows)."""
+    q, p = pl.col("quantity"), pl.col("unit_price")
+    return pl.when((q >= 1) & (p >= 0)).then(q * p).otherwise(ZERO).fill_null(0)
+
+
+def amount_columns(rejected: pl.Expr) -> dict[str, pl.Expr]:
+    """tariff_price … funder for every row; the zeros and nulls of a REJECTED row."""
+    allowed_qty = pl.when(QUANTITY_CAPPED).then(pl.col("a_max_qty")).otherwise(pl.col("quantity"))
+    allowed_unit = pl.min_horizontal(pl.col("unit_price"), pl.col("price"))
+    rate = pl.when(FREE_CARE).then(pl.lit(100, pl.Int64)).otherwise(pl.col("coverage_rate"))
+    allowed = allowed_qty * allowed_unit
+    payable = (allowed * rate + 50) // 100  # half up to the franc
+    kept = ~rejected
+    return {
+        "tariff_price": pl.when(kept).then(pl.col("price")),
+        "allowed_qty": pl.when(kept).then(allowed_qty).otherwise(ZERO),
+        "allowed": pl.when(kept).then(allowed).otherwise(ZERO),
+        "rate_percent": pl.when(kept).then(rate),
+        "payable": pl.when(kept).then(payable).otherwise(ZERO),
+        "funder": pl.when(kept).then(pl.when(FREE_CARE).then(pl.lit("FREE_CARE")).otherwise(pl.lit("OGD"))),
+    }

@@ -1,0 +1,38 @@
+"""The `ramu` command: one Typer app joining one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from ramu_cli import __version__
+from ramu_cli.commands import commit, liquidate, remittances, samples, validate, verify
+
+app = typer.Typer(
+    name="ramu",
+    help=("Liquidation mensuelle des factures et contrôle des reversements du RAMU (Mali).\n\n"
+          "Exemple : ramu liquidate samples/2026-10 --out sorties/2026-10"),
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ramu {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Afficher la version et quitter.")) -> None:
+    """Liquidation mensuelle des factures et contrôle des reversements du RAMU (Mali)."""
+
+
+for module in (liquidate, remittances, validate, samples, verify, commit):
+    module.register(app)
+
+
+def main() -> None:
+    app()

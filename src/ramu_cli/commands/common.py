@@ -1,0 +1,73 @@
+"""What every command shares: the stderr console, JSON output, exit codes.
+
+Commands stay thin: they parse options, call the core inside `run_command`,
+and hand results to writers. Errors raised anywhere become the contract's exit
+codes here, with a French message on stderr (or one JSON object with --json).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ramu_cli.errors import InputError, RamuError
+
+# Progress and messages go to stderr; stdout is kept for --json.
+console = Console(stderr=True, highlight=False)
+
+TARIFFS_HELP = "Dossier des tarifs (actes, prix, taux, politique). Par défaut : les tarifs livrés."
+JSON_HELP = "Écrire un seul objet JSON sur la sortie standard (pour les scripts)."
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """The one JSON object of a --json run, on stdout."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(exc: RamuError, as_json: bool) -> None:
+    """Report a known error and exit with its code."""
+    if as_json:
+        emit_json(exc.as_dict())
+    console.print(f"[bold red]Erreur :[/] {exc.message}", soft_wrap=True)
+    for problem in exc.problems[:50]:
+        console.print(f"  • {problem}", soft_wrap=True)
+    if len(exc.problems) > 50:
+        console.print(f"  … et {len(exc.problems) - 50} autre(s) problème(s).")
+    raise typer.Exit(exc.exit_code)
+
+
+def run_command(body: Callable[[], Any], as_json: bool) -> Any:
+    """Run a command body, turning known errors into exit codes 3 and 4."""
+    try:
+        return body()
+    except RamuError as exc:
+        fail(exc, as_json)
+    except pl.exceptions.PolarsError as exc:
+        # Raised while reading a file lazily (ragged CSV, corrupt Parquet): unusable input.
+        fail(InputError(f"Lecture impossible d'un fichier d'entrée : {exc}. Vérifiez le fichier "
+                        "indiqué, puis relancez."), as_json)
+
+
+@contextmanager
+def progress(enabled: bool = True):
+    """A rich progress display on stderr, shown only on a terminal."""
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                   TimeElapsedColumn(), console=console, transient=True,
+                   disable=not (enabled and console.is_terminal))
+    with bar:
+        yield bar
+
+
+def resolve_tariffs(tariffs: Path | None) -> Path:
+    from ramu_cli.tariffs import default_tariff_folder
+    return tariffs if tariffs is not None else default_tariff_folder()

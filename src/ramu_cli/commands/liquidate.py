@@ -1,0 +1,147 @@
+"""`ramu liquidate`: a month of invoice lines in, decisions, orders and notices out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import typer
+from rich.table import Table as RichTable
+
+from ramu_cli import __version__
+from ramu_cli.commands.common import (JSON_HELP, TARIFFS_HELP, console, emit_json, progress,
+                                      resolve_tariffs, run_command)
+from ramu_cli.contract import BENEFICIARIES, INVOICES, LIQUIDATION_COLUMNS, PROVIDERS
+from ramu_cli.documents.french import count_fr, fcfa, month_title
+from ramu_cli.invariants import check_lines, check_orders, check_written
+from ramu_cli.io.readers import scan_batch_table
+from ramu_cli.liquidation import last_day_of_month, liquidate
+from ramu_cli.orders import payment_orders, totals
+from ramu_cli.registry import load_registry
+from ramu_cli.tariffs import load_tariffs
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+HELP = """Liquide les lignes de factures d'un mois : chaque ligne devient PAYÉE, RÉDUITE ou REJETÉE avec ses motifs ; écrit le résultat ligne à ligne, les ordres de paiement, les avis de rejet, un rapport HTML et un manifeste.
+
+Exemple : ramu liquidate samples/2026-10 --out sorties/2026-10
+"""
+
+
+def resolve_month(batch_dir: Path, month: str | None) -> str:
+    """--month, or the batch folder's own name when it is YYYY-MM."""
+    if month is None:
+        if MONTH_RE.match(batch_dir.name):
+            return batch_dir.name
+        raise typer.BadParameter(f"le dossier « {batch_dir.name} » n'est pas nommé AAAA-MM : "
+                                 "précisez le mois avec --month AAAA-MM.", param_hint="--month")
+    if not MONTH_RE.match(month):
+        raise typer.BadParameter(f"« {month} » n'est pas un mois AAAA-MM.", param_hint="--month")
+    return month
+
+
+@dataclass
+class RunOptions:
+    batch_dir: Path
+    out: Path
+    month: str
+    liquidation_date: date
+    tariffs: Path
+    ledger: Path | None
+
+
+def _run(opts: RunOptions, as_json: bool) -> dict:
+    from ramu_cli import documents_out, manifest
+    from ramu_cli.ledger import scan_ledger
+
+    with progress(not as_json) as bar:
+        task = bar.add_task("Lecture des tarifs et du registre", total=4)
+        tariffs = load_tariffs(opts.tariffs)
+        scans = {t.role: scan_batch_table(opts.batch_dir, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
+        registry = load_registry(scans["beneficiaries"], scans["providers"], opts.liquidation_date)
+        ledger = scan_ledger(opts.ledger)
+        bar.update(task, advance=1, description="Liquidation des lignes")
+        result = liquidate(scans["invoices"], registry, tariffs, ledger, opts.liquidation_date)
+        lines = result.lines
+        orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
+        check_lines(lines, result.input_rows)
+        check_orders(lines, orders)
+        run_totals = totals(lines)
+        bar.update(task, advance=1, description="Écriture des résultats")
+        options = {"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
+                   "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
+                   "batch_dir": str(opts.batch_dir)}
+        inputs = {role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()}
+        with documents_out.liquidation_folder(opts.out) as folder:
+            parquet = folder / "liquidation.parquet"
+            lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
+            check_written(parquet, run_totals)
+            bar.update(task, advance=1, description="Documents")
+            meta = {"month": opts.month, "liquidation_date": opts.liquidation_date,
+                    "tool_version": __version__, "tariffs_digest": tariffs.digest,
+                    "anomalies": registry.anomalies.height}
+            output_rows = documents_out.write_liquidation_documents(
+                folder, lines, orders, registry, meta)
+            output_rows["liquidation.parquet"] = lines.height
+            man = manifest.build_manifest(
+                command="liquidate", tool_version=__version__, options=options,
+                tariffs_digest=tariffs.digest, inputs=inputs, folder=folder,
+                output_rows=output_rows, totals=run_totals,
+                extra={"anomalies": registry.anomalies.height,
+                       "orders": orders.height, "orders_payable": int(orders["payable"].sum() or 0)})
+            manifest.write_manifest(man, folder)
+        bar.update(task, advance=1)
+    return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
+            "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.get("run_id"),
+            "totals": run_totals, "anomalies": registry.anomalies.height, "orders": orders.height,
+            "by_ogd": _by_ogd(lines), "outputs": sorted(man["outputs"])}
+
+
+def _by_ogd(lines: pl.DataFrame) -> list[dict]:
+    return (lines.group_by("ogd").agg(
+        pl.len().alias("lines"), (pl.col("status") == "REJECTED").sum().alias("rejected"),
+        pl.col("billed").sum(), pl.col("payable").sum()).sort("ogd", nulls_last=True).to_dicts())
+
+
+def _print_summary(summary: dict) -> None:
+    t = summary["totals"]
+    table = RichTable(title=f"Liquidation de {month_title(summary['month'])}", title_justify="left")
+    for col in ("", "Lignes", "Facturé", "À payer"):
+        table.add_column(col, justify="right" if col else "left")
+    table.add_row("Payées", count_fr(t["paid"]), "", "")
+    table.add_row("Réduites", count_fr(t["reduced"]), "", "")
+    table.add_row("Rejetées", count_fr(t["rejected"]), "", "")
+    for row in summary["by_ogd"]:
+        table.add_row(f"OGD {row['ogd'] or '(illisible)'}", count_fr(row["lines"]),
+                      fcfa(row["billed"]), fcfa(row["payable"]))
+    table.add_row("[bold]Total[/]", count_fr(t["lines"]), fcfa(t["billed"]), fcfa(t["payable"]))
+    console.print(table)
+    console.print(f"Ordres de paiement : {summary['orders']} — anomalies du registre : "
+                  f"{summary['anomalies']} — résultats dans {summary['out']}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("liquidate", help=HELP)
+    def liquidate_cmd(
+        batch_dir: Path = typer.Argument(..., help="Dossier du lot (beneficiaries, providers, invoices)."),
+        out: Path = typer.Option(..., "--out", help="Dossier de sortie (remplacé en entier une fois complet)."),
+        month: str | None = typer.Option(None, "--month", help="Mois AAAA-MM (par défaut : le nom du dossier)."),
+        tariffs: Path | None = typer.Option(None, "--tariffs", help=TARIFFS_HELP),
+        ledger: Path | None = typer.Option(None, "--ledger", help="Registre des lots déjà liquidés (motif R13)."),
+        liquidation_date: datetime | None = typer.Option(
+            None, "--liquidation-date", formats=["%Y-%m-%d"],
+            help="Date de liquidation AAAA-MM-JJ (par défaut : dernier jour du mois)."),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    ) -> None:
+        the_month = resolve_month(batch_dir, month)
+        opts = RunOptions(batch_dir, out, the_month,
+                          liquidation_date.date() if liquidation_date else last_day_of_month(the_month),
+                          resolve_tariffs(tariffs), ledger)
+        summary = run_command(lambda: _run(opts, as_json), as_json)
+        if as_json:
+            emit_json(summary)
+        else:
+            _print_summary(summary)

@@ -1,0 +1,68 @@
+"""`ramu verify`: re-check a run folder against its manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ramu_cli.commands.common import JSON_HELP, console, emit_json, run_command
+from ramu_cli.documents.french import count_fr
+from ramu_cli.errors import InputError
+from ramu_cli.manifest import VerifyReport, check_run
+
+HELP = """Revérifier un dossier de sortie contre son manifeste (manifest.json).
+
+Recalcule l'empreinte SHA-256 de chaque fichier produit (fichiers manquants,
+en trop ou modifiés), celle de chaque fichier d'entrée encore présent, le
+nombre de lignes des fichiers Parquet et les totaux de l'exécution.
+
+Code de sortie 0 si tout concorde, 3 sinon (avec la liste des différences).
+
+Exemple : ramu verify sorties/2026-10
+"""
+
+
+def _render(report: VerifyReport) -> None:
+    table = Table(title=f"Fichiers vérifiés — {report.out_dir}", title_justify="left")
+    table.add_column("Fichier", overflow="fold")
+    table.add_column("Type")
+    table.add_column("Lignes", justify="right")
+    table.add_column("SHA-256")
+    table.add_column("État")
+    for f in report.files:
+        table.add_row(f.name, f.kind, "" if f.rows is None else count_fr(f.rows),
+                      f"{f.sha256[:12]}…", "conforme" if f.ok else "[red]différent[/]")
+    console.print(table)
+    totals = ", ".join(report.totals_checked) or "aucun"
+    console.print(f"Totaux recalculés : {totals}.", soft_wrap=True)
+    console.print(f"[bold green]Dossier conforme à son manifeste[/] ({report.out_dir}).",
+                  soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("verify", help=HELP)
+    def verify(
+        out_dir: Path = typer.Argument(..., metavar="OUT_DIR",
+                                       help="Dossier de sortie d'une exécution (avec manifest.json)."),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    ) -> None:
+        def body() -> VerifyReport:
+            report = check_run(out_dir)
+            if not report.valid:
+                raise InputError(
+                    f"Le dossier « {out_dir} » ne correspond pas à son manifeste : "
+                    f"{len(report.differences)} différence(s). N'utilisez pas ces fichiers : "
+                    "relancez la commande qui les a produits.", report.differences)
+            return report
+
+        report = run_command(body, as_json)
+        if as_json:
+            emit_json({"status": "ok", "out_dir": str(out_dir),
+                       "command": report.manifest.get("command"),
+                       "run_id": report.manifest.get("run_id"),
+                       "files": [f.as_dict() for f in report.files],
+                       "totals_checked": report.totals_checked, "differences": []})
+        else:
+            _render(report)

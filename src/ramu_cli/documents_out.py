@@ -1,0 +1,59 @@
+"""Writing a liquidation run's documents into its (temporary) run folder.
+
+The core hands over frames; this module turns them into the files people and
+scripts receive. Every file here is deterministic for the same inputs.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from ramu_cli.documents import liquidation_report, notices, payment_orders, pain001
+from ramu_cli.documents.tables import (ORDER_HEADINGS, REJECTION_HEADINGS, french_values,
+                                       orders_table, rejections_table)
+from ramu_cli.io.writers import run_folder, write_csv, write_xlsx
+from ramu_cli.registry import Registry
+
+
+@contextmanager
+def liquidation_folder(out_dir: Path):
+    with run_folder(out_dir) as folder:
+        yield folder
+
+
+def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,
+                                registry: Registry, meta: dict) -> dict[str, int]:
+    """All files of a liquidation run but liquidation.parquet and the manifest; their row counts."""
+    orders = orders_table(orders)
+    rejections = rejections_table(lines, registry.providers)
+    write_csv(orders, folder / "payment_orders.csv")
+    write_xlsx({"Ordres de paiement": (french_values(orders), ORDER_HEADINGS)},
+               folder / "payment_orders.xlsx",
+               totals={"Ordres de paiement": ["lines", "billed", "payable"]})
+    write_csv(rejections, folder / "rejections.csv")
+    write_xlsx({"Lignes rejetées ou réduites": (rejections, REJECTION_HEADINGS)},
+               folder / "rejections.xlsx",
+               totals={"Lignes rejetées ou réduites": ["billed", "allowed", "payable", "disallowed"]})
+
+    providers = registry.providers.select("provider_id", "name", "level", "region")
+    registered = dict(registry.beneficiaries.group_by("ogd").len().iter_rows())
+    (folder / "report.html").write_text(
+        liquidation_report.render_liquidation_report(lines, orders, providers, registered, meta),
+        encoding="utf-8")
+    (folder / "payment_orders.html").write_text(
+        payment_orders.render_payment_orders(orders, meta), encoding="utf-8")
+    (folder / "payment_orders.pain001.xml").write_bytes(pain001.render_pain001(orders, meta))
+    notice_dir = folder / "rejections"
+    notice_dir.mkdir()
+    for provider_id, html in sorted(notices.render_rejection_notices(lines, providers, meta).items()):
+        (notice_dir / f"{_safe_name(provider_id)}.html").write_text(html, encoding="utf-8")
+    return {"payment_orders.csv": orders.height, "payment_orders.xlsx": orders.height,
+            "rejections.csv": rejections.height, "rejections.xlsx": rejections.height}
+
+
+def _safe_name(provider_id: str) -> str:
+    """A provider id as a file name: nothing that could leave the folder."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in provider_id).lstrip(".") or "_"

@@ -1,0 +1,53 @@
+"""The invariants a liquidation run checks before anything is written.
+
+A failure is a bug in the program, not in the inputs: the run stops with exit
+code 4 and the temporary folder is thrown away.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from ramu_cli.errors import InvariantError, Problem
+from ramu_cli.orders import totals
+
+AMOUNTS = ["billed", "payable", "copay", "disallowed", "allowed"]
+
+
+def check_lines(lines: pl.DataFrame, input_rows: int) -> None:
+    """One row per input row, in order; billed = payable + copay + disallowed, all ≥ 0."""
+    if lines.height != input_rows:
+        raise InvariantError(f"{lines.height} lignes liquidées pour {input_rows} lignes de factures.")
+    if lines.height and not lines.select(
+            (pl.col("row_id") == pl.int_range(1, pl.len() + 1)).all()).item():
+        raise InvariantError("Les lignes liquidées ne suivent pas l'ordre du fichier (row_id 1..n).")
+    broken = lines.filter(
+        (pl.col("billed") != pl.col("payable") + pl.col("copay") + pl.col("disallowed"))
+        | pl.any_horizontal([pl.col(c) < 0 for c in AMOUNTS])
+        | pl.any_horizontal([pl.col(c).is_null() for c in AMOUNTS]))
+    if broken.height:
+        raise InvariantError(
+            f"Conservation rompue sur {broken.height} ligne(s) : facturé ≠ payé + ticket modérateur + rejeté.",
+            [Problem("liquidation.parquet", "conservation rompue", row=r)
+             for r in broken["row_id"].head(20).to_list()])
+
+
+def check_orders(lines: pl.DataFrame, orders: pl.DataFrame) -> None:
+    """Payment orders carry exactly the payable of the lines that are paid."""
+    expected = int(lines.filter(pl.col("status") != "REJECTED")["payable"].sum() or 0)
+    got = int(orders["payable"].sum() or 0)
+    if expected != got:
+        raise InvariantError(f"Total des ordres de paiement ({got}) ≠ total payable des lignes ({expected}).")
+    if orders["order_no"].n_unique() != orders.height:
+        raise InvariantError("Numéros d'ordre de paiement en double.")
+
+
+def check_written(parquet: Path, expected: dict[str, int]) -> None:
+    """The totals reported equal the sums over the liquidation.parquet actually written."""
+    written = totals(pl.read_parquet(parquet))
+    diff = {k: (v, written.get(k)) for k, v in expected.items() if written.get(k) != v}
+    if diff:
+        raise InvariantError("Totaux du rapport différents de liquidation.parquet : " +
+                             ", ".join(f"{k} {a} ≠ {b}" for k, (a, b) in diff.items()))

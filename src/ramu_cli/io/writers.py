@@ -1,0 +1,134 @@
+"""Writing run outputs: an atomic run folder and byte-stable files.
+
+Everything a run writes goes into a temporary folder beside OUT_DIR and is
+moved into place only when complete, so an interrupted run leaves nothing
+half-written. Files are deterministic: the same frame gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+# Fixed workbook creation time: without it XLSX bytes change on every run.
+XLSX_CREATED = datetime(2000, 1, 1)
+# Cells starting with these are formulas to Excel: a leading quote keeps them text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def run_folder(out_dir: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces OUT_DIR, on failure it vanishes."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_parquet(df: pl.DataFrame, path: Path) -> None:
+    # No statistics timestamps exist in parquet; compression fixed for stable bytes.
+    df.write_parquet(path, compression="zstd", statistics=True)
+
+
+def neutralise(text: str) -> str:
+    """Keep a cell inert in a spreadsheet: a leading formula character gets a quote."""
+    return "'" + text if text and text.startswith(FORMULA_STARTS) else text
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, (date, datetime)):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
+
+
+def write_csv(df: pl.DataFrame, path: Path, headings: dict[str, str] | None = None) -> None:
+    """A CSV for people: Windows-1252 (opens right in a French Excel), ';', dd/mm/yyyy."""
+    headings = headings or {}
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow([headings.get(c, c) for c in df.columns])
+    for row in df.iter_rows():
+        writer.writerow([_cell_text(v) for v in row])
+    path.write_bytes(buf.getvalue().encode("cp1252", errors="replace"))
+
+
+def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Path,
+               totals: dict[str, list[str]] | None = None) -> None:
+    """A workbook with one sheet per frame: French headings, frozen header, filters.
+
+    `totals[sheet]` names integer columns that get a totals row, written with
+    its value cached so a reader without formulas sees the figure.
+    """
+    totals = totals or {}
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties({"created": XLSX_CREATED, "author": "ramu-cli"})
+    bold = wb.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1, "text_wrap": True})
+    money = wb.add_format({"num_format": "# ##0"})
+    day = wb.add_format({"num_format": "dd/mm/yyyy"})
+    total_fmt = wb.add_format({"bold": True, "num_format": "# ##0", "top": 1})
+    for name, (df, headings) in sheets.items():
+        ws = wb.add_worksheet(name[:31])
+        for j, col in enumerate(df.columns):
+            ws.write_string(0, j, headings.get(col, col), bold)
+            dtype = df.schema[col]
+            width = max(10, min(45, len(headings.get(col, col)) + 2))
+            if dtype == pl.Date:
+                ws.set_column(j, j, 12, day)
+            elif dtype.is_integer():
+                ws.set_column(j, j, max(width, 12), money)
+            else:
+                ws.set_column(j, j, width)
+        for i, row in enumerate(df.iter_rows(), start=1):
+            for j, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, bool):
+                    ws.write_string(i, j, "oui" if value else "non")
+                elif isinstance(value, int):
+                    ws.write_number(i, j, value)
+                elif isinstance(value, date):
+                    ws.write_datetime(i, j, datetime(value.year, value.month, value.day))
+                else:
+                    ws.write_string(i, j, _cell_text(value))
+        ws.freeze_panes(1, 0)
+        if df.width:
+            ws.autofilter(0, 0, max(df.height, 1), df.width - 1)
+        total_cols = totals.get(name, [])
+        if total_cols and df.width:
+            last = df.height + 1
+            ws.write_string(last, 0, "Total", total_fmt)
+            for col in total_cols:
+                j = df.columns.index(col)
+                letter = xlsxwriter.utility.xl_col_to_name(j)
+                ws.write_formula(last, j, f"=SUBTOTAL(9,{letter}2:{letter}{last})", total_fmt,
+                                 int(df[col].sum() or 0))
+    wb.close()

@@ -1,0 +1,213 @@
+"""The ledger: what earlier runs already liquidated (R13), and `commit`.
+
+A ledger is a folder of Parquet files, one per committed liquidation run,
+named `<run_id>.parquet` and holding that run's PAID and REDUCED lines. Files
+are written once (temporary file + os.replace, under an exclusive lock) and
+never rewritten: the ledger only grows, and nothing can be paid twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ramu_cli.errors import InputError, InvariantError, Problem
+from ramu_cli.io.writers import write_parquet
+from ramu_cli.manifest import LIQUIDATION_FILE, check_run, read_manifest
+
+LEDGER_COLUMNS = ["provider_id", "invoice_id", "line_no", "beneficiary_id", "act_code",
+                  "service_date", "ogd", "payable", "run_id"]
+LEDGER_SCHEMA: dict[str, pl.DataType] = {
+    c: (pl.Int64() if c in ("line_no", "payable") else pl.Date() if c == "service_date"
+        else pl.String())
+    for c in LEDGER_COLUMNS
+}
+# R13: a line is already liquidated when the ledger holds its line key or its duplicate key.
+LINE_KEY = ["provider_id", "invoice_id", "line_no"]
+DUPLICATE_KEY = ["beneficiary_id", "provider_id", "act_code", "service_date"]
+KEYS = {"clé de ligne": LINE_KEY, "clé de doublon": DUPLICATE_KEY}
+LOCK_NAME = ".lock"
+LEDGER_STATUSES = ("PAID", "REDUCED")
+
+
+def _ledger_files(ledger_dir: Path) -> list[Path]:
+    """Committed files: `*.parquet`, hidden (temporary) files left out, sorted by name."""
+    return sorted(p for p in ledger_dir.glob("*.parquet")
+                  if p.is_file() and not p.name.startswith("."))
+
+
+def _scan_file(path: Path) -> pl.LazyFrame:
+    """One ledger file, schema checked now, rows read lazily."""
+    try:
+        schema = pl.scan_parquet(path).collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"{path} : fichier du registre illisible ({exc}). Restaurez-le depuis "
+                         "la sauvegarde du registre ; ne le supprimez pas, il empêche de "
+                         "payer deux fois.", [Problem(str(path), "fichier illisible")]) from exc
+    missing = [c for c in LEDGER_COLUMNS if c not in schema]
+    if missing:
+        cols = ", ".join(f"« {c} »" for c in missing)
+        raise InputError(f"{path} : colonne(s) absente(s) du fichier du registre : {cols}. "
+                         "Ce fichier n'a pas été écrit par « ramu commit » : retirez-le du "
+                         "dossier du registre.",
+                         [Problem(str(path), "colonne absente", column=c) for c in missing])
+    return pl.scan_parquet(path).select(
+        [pl.col(c).cast(t) for c, t in LEDGER_SCHEMA.items()])
+
+
+def _check_dir(ledger_dir: Path) -> None:
+    if not ledger_dir.is_dir():
+        raise InputError(f"Le dossier du registre « {ledger_dir} » n'existe pas : indiquez le "
+                         "dossier où « ramu commit » enregistre les exécutions (--ledger).")
+
+
+def scan_ledger(ledger_dir: Path | None) -> pl.LazyFrame | None:
+    """Every committed line, lazily, with LEDGER_COLUMNS; None without a folder or a file."""
+    if ledger_dir is None:
+        return None
+    _check_dir(ledger_dir)
+    files = _ledger_files(ledger_dir)
+    if not files:
+        return None
+    return pl.concat([_scan_file(f) for f in files], how="vertical")
+
+
+@dataclass
+class CommitResult:
+    run_id: str
+    added_lines: int
+    already_committed: bool
+    path: Path
+
+    def as_dict(self) -> dict:
+        return {"run_id": self.run_id, "added_lines": self.added_lines,
+                "already_committed": self.already_committed, "path": str(self.path)}
+
+
+@contextmanager
+def ledger_lock(ledger_dir: Path) -> Iterator[None]:
+    """Exclusive lock on ledger_dir/.lock (blocking): one commit at a time."""
+    with open(ledger_dir / LOCK_NAME, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def run_lines(out_dir: Path, rid: str) -> pl.DataFrame:
+    """The PAID and REDUCED lines of a run, with `row_id` first, then LEDGER_COLUMNS."""
+    cols = [c for c in LEDGER_COLUMNS if c != "run_id"]
+    return (
+        pl.scan_parquet(out_dir / LIQUIDATION_FILE)
+        .filter(pl.col("status").is_in(LEDGER_STATUSES))
+        .select(pl.col("row_id").cast(pl.Int64),
+                *[pl.col(c).cast(LEDGER_SCHEMA[c]) for c in cols],
+                pl.lit(rid, pl.String).alias("run_id"))
+        .collect()
+    )
+
+
+def _key_text(row: dict, key: list[str]) -> str:
+    return " / ".join(str(row[c]) for c in key)
+
+
+def _internal_duplicates(lines: pl.DataFrame) -> list[Problem]:
+    """A run's own PAID/REDUCED lines must be unique by both keys (R09, R14): else a bug."""
+    problems = []
+    for label, key in KEYS.items():
+        dup = lines.filter(pl.struct(key).is_duplicated()).sort("row_id")
+        for row in dup.iter_rows(named=True):
+            problems.append(Problem(LIQUIDATION_FILE, f"{label} présente deux fois dans "
+                                    "l'exécution", column=", ".join(key), row=row["row_id"],
+                                    value=_key_text(row, key)))
+    return problems
+
+
+def _conflicts(lines: pl.DataFrame, ledger_dir: Path) -> list[Problem]:
+    """Every line of the run whose line key or duplicate key another committed run holds."""
+    files = _ledger_files(ledger_dir)
+    if not files or lines.is_empty():
+        return []
+    ledger = pl.concat([_scan_file(f).with_columns(pl.lit(f.name).alias("ledger_file"))
+                        for f in files], how="vertical")
+    problems: list[tuple[int, int, Problem]] = []
+    for order, (label, key) in enumerate(KEYS.items()):
+        hits = (
+            lines.lazy().select("row_id", *key)
+            .join(ledger.select(*key, pl.col("run_id").alias("other_run"), "ledger_file"),
+                  on=key, how="inner")
+            .unique()
+            .sort("row_id", "other_run", "ledger_file")
+            .collect(engine="streaming")
+        )
+        for row in hits.iter_rows(named=True):
+            problems.append((row["row_id"], order, Problem(
+                LIQUIDATION_FILE,
+                f"{label} déjà enregistrée au registre par l'exécution "
+                f"« {row['other_run']} » (fichier {row['ledger_file']})",
+                column=", ".join(key), row=row["row_id"], value=_key_text(row, key))))
+    return [p for _, _, p in sorted(problems, key=lambda t: (t[0], t[1]))]
+
+
+def _write_once(df: pl.DataFrame, target: Path) -> None:
+    """Write to a hidden temporary file beside `target`, then move it into place."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write_parquet(df, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o444)  # the ledger only grows: a committed file is read-only
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def commit_run(out_dir: Path, ledger_dir: Path) -> CommitResult:
+    """Add a verified liquidation run's PAID and REDUCED lines to the ledger, once."""
+    manifest = read_manifest(out_dir)
+    if manifest.get("command") != "liquidate":
+        raise InputError(f"{out_dir} : ce dossier vient de « ramu {manifest.get('command')} », "
+                         "pas de « ramu liquidate » : seule une liquidation s'enregistre au "
+                         "registre.")
+    report = check_run(out_dir)
+    if not report.valid:
+        raise InputError(f"{out_dir} ne correspond plus à son manifeste "
+                         f"({len(report.differences)} différence(s)) : rien n'a été enregistré. "
+                         "Relancez la liquidation, puis « ramu commit ».", report.differences)
+    rid = manifest["run_id"]
+    lines = run_lines(out_dir, rid)
+    inner = _internal_duplicates(lines)
+    if inner:
+        raise InvariantError(f"{out_dir} : des lignes payées figurent deux fois dans la même "
+                             "exécution ; rien n'a été enregistré. C'est une anomalie de "
+                             "ramu : signalez-la.", inner)
+    ledger_dir.mkdir(parents=True, exist_ok=True)
+    target = ledger_dir / f"{rid}.parquet"
+    with ledger_lock(ledger_dir):
+        if target.exists():
+            return CommitResult(rid, 0, True, target)
+        conflicts = _conflicts(lines, ledger_dir)
+        if conflicts:
+            n = len({p.row for p in conflicts})
+            raise InputError(f"{out_dir} : {n} ligne(s) déjà enregistrée(s) au registre par une "
+                             "autre exécution ; rien n'a été enregistré, pour ne rien payer deux "
+                             "fois. Relancez la liquidation avec --ledger "
+                             f"{ledger_dir} (règle R13), puis « ramu commit ».", conflicts)
+        _write_once(lines.select(LEDGER_COLUMNS), target)
+    return CommitResult(rid, lines.height, False, target)

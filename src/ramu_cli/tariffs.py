@@ -1,0 +1,233 @@
+"""The tariff folder: nomenclature, prices, coverage rates and policy.
+
+Loaded whole (it is small), checked strictly, and fingerprinted so a manifest
+can say which tariffs a run used. Any fault makes the folder unusable: the
+command stops with exit 3, listing every problem found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import polars as pl
+
+from ramu_cli.contract import ACTS, CARE_TYPES, COVERAGE, LEVELS, OGDS, PRICES, Table
+from ramu_cli.errors import InputError, Problem
+from ramu_cli.io.readers import collect_problems, find_input, scan_table
+
+POLICY_FILE = "policy.toml"
+# Days from liquidation to payment when policy.toml has no [payment] due_days:
+# the conventions' figures, 15 days for pharmacies and 30 for everyone else.
+DEFAULT_DUE_DAYS = {level: (15 if level == "PHARMACY" else 30) for level in LEVELS}
+
+
+def default_tariff_folder() -> Path:
+    """The shipped tariffs: inside the installed package, or at the repository root."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_tariffs"
+    return packaged if packaged.is_dir() else here.parent.parent / "tariffs"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every number that comes from law or practice (policy.toml)."""
+
+    child_age_limit: int
+    student_age_limit: int
+    submission_deadline_days: int
+    referral_required_ogds: tuple[str, ...]
+    referral_levels: tuple[str, ...]
+    remittance_deadline_days: int
+    penalty_initial_bp: int
+    penalty_monthly_bp: int
+    payment_due_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DUE_DAYS))
+
+
+@dataclass
+class Tariffs:
+    folder: Path
+    acts: pl.DataFrame
+    prices: pl.DataFrame
+    coverage: pl.DataFrame
+    policy: Policy
+    digest: str
+    files: list[Path]
+
+
+def percent_to_bp(value: object, key: str, source: str = POLICY_FILE) -> int:
+    """A policy percent (at most two decimals) as integer basis points: 1.5 → 150."""
+    try:
+        dec = Decimal(str(value))
+    except InvalidOperation:
+        dec = None
+    if dec is None or isinstance(value, bool) or not dec.is_finite() or dec < 0:
+        raise InputError(f"{source} : « {key} » doit être un pourcentage positif (par exemple 1.5), "
+                         f"pas « {value} ».", [Problem(source, "pourcentage invalide", column=key)])
+    bp = dec * 100
+    if bp != bp.to_integral_value():
+        raise InputError(f"{source} : « {key} » = {value} a plus de deux décimales ; "
+                         "arrondissez-le au centième de pour cent.",
+                         [Problem(source, "plus de deux décimales", column=key, value=str(value))])
+    return int(bp)
+
+
+def _policy_value(doc: dict, section: str, key: str, kind: type, source: str):
+    name = f"[{section}] {key}"
+    if section not in doc or key not in doc[section]:
+        raise InputError(f"{source} : clé obligatoire « {name} » absente ; ajoutez-la (voir "
+                         "tariffs/policy.toml livré).", [Problem(source, "clé absente", column=name)])
+    value = doc[section][key]
+    ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if kind is list \
+        else isinstance(value, kind) and not isinstance(value, bool)
+    if not ok:
+        raise InputError(f"{source} : « {name} » a une valeur inattendue ({value!r}).",
+                         [Problem(source, "valeur invalide", column=name, value=str(value))])
+    return value
+
+
+def load_policy(path: Path) -> Policy:
+    source = str(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} : fichier de politique introuvable dans le dossier des tarifs.",
+                         [Problem(source, "fichier manquant")]) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} : fichier TOML illisible ({exc}).",
+                         [Problem(source, "fichier illisible")]) from exc
+
+    def get(section: str, key: str, kind: type):
+        return _policy_value(doc, section, key, kind, source)
+
+    ogds = tuple(v.upper() for v in get("liquidation", "referral_required_ogds", list))
+    levels = tuple(v.upper() for v in get("liquidation", "referral_levels", list))
+    unknown = [v for v in ogds if v not in OGDS] + [v for v in levels if v not in LEVELS]
+    if unknown:
+        raise InputError(f"{path} : valeur(s) inconnue(s) dans [liquidation] : {', '.join(unknown)}.",
+                         [Problem(source, "valeur inconnue", value=v) for v in unknown])
+    due = dict(DEFAULT_DUE_DAYS)
+    for level, days in doc.get("payment", {}).get("due_days", {}).items():
+        if level.upper() not in LEVELS or not isinstance(days, int) or days < 0:
+            raise InputError(f"{path} : [payment] due_days : « {level} = {days} » invalide "
+                             f"(niveaux {', '.join(LEVELS)}, jours entiers ≥ 0).",
+                             [Problem(source, "délai de paiement invalide", column=level)])
+        due[level.upper()] = days
+    return Policy(
+        child_age_limit=get("eligibility", "child_age_limit", int),
+        student_age_limit=get("eligibility", "student_age_limit", int),
+        submission_deadline_days=get("liquidation", "submission_deadline_days", int),
+        referral_required_ogds=ogds,
+        referral_levels=levels,
+        remittance_deadline_days=get("remittance", "deadline_days", int),
+        penalty_initial_bp=percent_to_bp(get("remittance", "penalty_initial_percent", (int, float)),
+                                         "[remittance] penalty_initial_percent", source),
+        penalty_monthly_bp=percent_to_bp(get("remittance", "penalty_monthly_percent", (int, float)),
+                                         "[remittance] penalty_monthly_percent", source),
+        payment_due_days=due,
+    )
+
+
+def _read_tariff_table(folder: Path, table: Table) -> tuple[Path, pl.DataFrame, list[Problem]]:
+    path = find_input(folder, table.role)
+    scan = scan_table(path, table)
+    problems = collect_problems(scan)
+    df = scan.typed().drop("cell_fault").collect()
+    return path, df, problems
+
+
+def _overlaps(df: pl.DataFrame, key: list[str], source: str) -> list[Problem]:
+    """Rows of one key whose validity periods overlap, or that end before they start."""
+    problems = []
+    backwards = df.filter(pl.col("valid_to") < pl.col("valid_from"))
+    for r in backwards.iter_rows(named=True):
+        problems.append(Problem(source, "fin de validité antérieure au début", column="valid_to",
+                                row=r["row_id"], value=str(r["valid_to"])))
+    ordered = df.sort([*key, "valid_from", "row_id"]).with_columns(
+        prev_to=pl.col("valid_to").shift(1).over(key),
+        prev_open=(pl.col("valid_to").shift(1).over(key).is_null()
+                   & pl.col("row_id").shift(1).over(key).is_not_null()),
+        prev_row=pl.col("row_id").shift(1).over(key))
+    clash = ordered.filter(pl.col("prev_open") | (pl.col("valid_from") <= pl.col("prev_to")))
+    for r in clash.iter_rows(named=True):
+        what = " / ".join(str(r[k]) for k in key)
+        problems.append(Problem(source, f"période de validité qui chevauche celle de la ligne "
+                                f"{r['prev_row']} pour {what}", column="valid_from",
+                                row=r["row_id"], value=str(r["valid_from"])))
+    return problems
+
+
+def _coverage_gaps(coverage: pl.DataFrame, source: str) -> list[Problem]:
+    """Every OGD × care type needs a rate with no hole between its periods."""
+    problems = []
+    for ogd in OGDS:
+        for care in CARE_TYPES:
+            rows = coverage.filter((pl.col("ogd") == ogd) & (pl.col("care_type") == care)).sort("valid_from")
+            if rows.is_empty():
+                problems.append(Problem(source, f"aucun taux pour {ogd} × {care}", column="rate_percent"))
+                continue
+            ends = rows["valid_to"].to_list()
+            starts = rows["valid_from"].to_list()
+            for prev_end, start in zip(ends[:-1], starts[1:]):
+                if prev_end is not None and (start - prev_end).days > 1:
+                    problems.append(Problem(source, f"aucun taux pour {ogd} × {care} entre le "
+                                            f"{prev_end:%d/%m/%Y} et le {start:%d/%m/%Y}",
+                                            column="valid_from"))
+            if ends[-1] is not None:
+                problems.append(Problem(source, f"aucun taux pour {ogd} × {care} après le "
+                                        f"{ends[-1]:%d/%m/%Y}", column="valid_to"))
+    return problems
+
+
+def folder_digest(files: list[Path]) -> str:
+    """SHA-256 over the files' names and contents: which tariffs a run used."""
+    h = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.name):
+        h.update(path.name.encode())
+        h.update(b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def load_tariffs(folder: Path) -> Tariffs:
+    """Read and check the whole tariff folder; raise InputError listing every fault."""
+    if not folder.is_dir():
+        raise InputError(f"Le dossier des tarifs « {folder} » n'existe pas.",
+                         [Problem(str(folder), "dossier introuvable")])
+    problems: list[Problem] = []
+    acts_path, acts, p = _read_tariff_table(folder, ACTS)
+    problems += p
+    prices_path, prices, p = _read_tariff_table(folder, PRICES)
+    problems += p
+    coverage_path, coverage, p = _read_tariff_table(folder, COVERAGE)
+    problems += p
+    if not problems:
+        problems += _overlaps(acts, ["act_code"], str(acts_path))
+        problems += _overlaps(prices, ["act_code", "level"], str(prices_path))
+        problems += _overlaps(coverage, ["ogd", "care_type"], str(coverage_path))
+        problems += _coverage_gaps(coverage, str(coverage_path))
+        unknown = prices.join(acts.select("act_code").unique(), on="act_code", how="anti")
+        problems += [Problem(str(prices_path), "prix d'un acte absent de la nomenclature",
+                             column="act_code", row=r["row_id"], value=r["act_code"])
+                     for r in unknown.iter_rows(named=True)]
+    policy_path = folder / POLICY_FILE
+    try:
+        policy = load_policy(policy_path)
+    except InputError as exc:
+        problems += exc.problems or [Problem(str(policy_path), exc.message)]
+        policy = None
+    if problems:
+        raise InputError(f"Dossier des tarifs « {folder} » invalide : {len(problems)} problème(s). "
+                         "Corrigez-les puis relancez (ramu validate les liste tous).", problems)
+    files = [acts_path, prices_path, coverage_path, policy_path]
+    return Tariffs(folder, acts, prices, coverage, policy, folder_digest(files), files)
+
+
+def valid_on(df: pl.DataFrame, day: date) -> pl.DataFrame:
+    """Rows of a tariff table in force on `day` (inclusive ends, empty end open)."""
+    return df.filter((pl.col("valid_from") <= day)
+                     & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= day)))

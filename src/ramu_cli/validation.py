@@ -1,0 +1,122 @@
+"""Checking a whole batch folder and a tariff folder without writing anything.
+
+Each file gets a status: VALID (no fault), USABLE (faulty rows that the
+liquidation sets aside: R14 invoice lines, registry anomalies) or INVALID
+(the file cannot be used: unreadable, a column missing, or a contribution or
+remittance row that would stop the audit). Only INVALID makes `validate` fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from ramu_cli.contract import BATCH_TABLES, INVOICES
+from ramu_cli.errors import InputError, Problem
+from ramu_cli.io.readers import TableScan, collect_problems, find_input, scan_table
+from ramu_cli.registry import usable_beneficiaries, usable_providers
+from ramu_cli.rules.duplicates import LINE_KEY, repeated_line_key
+from ramu_cli.tariffs import load_tariffs
+
+# Roles whose faulty rows are set aside by liquidation rather than stopping it.
+TOLERANT_ROLES = ("beneficiaries", "providers", "invoices")
+SHOWN_PROBLEMS = 100
+
+
+@dataclass
+class FileReport:
+    role: str
+    path: str | None
+    rows: int | None
+    status: str                       # VALID, USABLE, INVALID, ABSENT
+    error_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"role": self.role, "path": self.path, "rows": self.rows, "status": self.status,
+                "errors": self.error_count, "problems": [p.as_dict() for p in self.problems]}
+
+
+@dataclass
+class ValidationReport:
+    files: list[FileReport]
+
+    @property
+    def valid(self) -> bool:
+        return all(f.status != "INVALID" for f in self.files) and any(
+            f.status != "ABSENT" for f in self.files if f.role != "tariffs")
+
+    def as_dict(self) -> dict:
+        return {"valid": self.valid, "files": [f.as_dict() for f in self.files]}
+
+
+def _invoice_problems(scan: TableScan) -> list[Problem]:
+    repeated = (scan.typed().with_columns(rep=repeated_line_key()).filter(pl.col("rep"))
+                .select("row_id", *LINE_KEY).collect())
+    return [Problem(scan.label, "clé de ligne (prestataire, facture, ligne) déjà utilisée plus haut : "
+                    "ligne rejetée (R14)", column="line_no", row=r["row_id"], value=str(r["line_no"]))
+            for r in repeated.iter_rows(named=True)]
+
+
+def _row_problems(role: str, scan: TableScan, today: date) -> list[Problem]:
+    """Every fault of a file's rows, cell by cell and across rows."""
+    if role == "beneficiaries":
+        return _anomaly_problems(usable_beneficiaries(scan, today)[1])
+    if role == "providers":
+        return _anomaly_problems(usable_providers(scan)[1])
+    problems = collect_problems(scan)
+    if role == "invoices":
+        problems += _invoice_problems(scan)
+    else:
+        from ramu_cli.remittance_input import cross_row_problems
+        problems += cross_row_problems(role, scan)
+    return sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+
+
+def _anomaly_problems(anomalies: pl.DataFrame) -> list[Problem]:
+    return [Problem(r["file"], r["message"], column=r["column"], row=r["row"], value=r["value"])
+            for r in anomalies.iter_rows(named=True)]
+
+
+def check_file(batch_dir: Path, role: str, today: date) -> FileReport:
+    try:
+        path = find_input(batch_dir, role, required=False)
+        if path is None:
+            return FileReport(role, None, None, "ABSENT")
+        scan = scan_table(path, BATCH_TABLES[role])
+        rows = scan.raw.select(pl.len()).collect().item()
+        problems = _row_problems(role, scan, today)
+    except InputError as exc:
+        problems = exc.problems or [Problem(str(batch_dir), exc.message)]
+        return FileReport(role, problems[0].file, None, "INVALID", len(problems), problems[:SHOWN_PROBLEMS])
+    except pl.exceptions.PolarsError as exc:
+        problem = Problem(str(path), f"fichier illisible ({exc})")
+        return FileReport(role, str(path), None, "INVALID", 1, [problem])
+    if not problems:
+        status = "VALID"
+    else:
+        status = "USABLE" if role in TOLERANT_ROLES else "INVALID"
+    return FileReport(role, str(path), rows, status, len(problems), problems[:SHOWN_PROBLEMS])
+
+
+def check_tariffs(folder: Path) -> FileReport:
+    try:
+        load_tariffs(folder)
+    except InputError as exc:
+        problems = exc.problems or [Problem(str(folder), exc.message)]
+        return FileReport("tariffs", str(folder), None, "INVALID", len(problems), problems[:SHOWN_PROBLEMS])
+    return FileReport("tariffs", str(folder), None, "VALID")
+
+
+def validate_batch(batch_dir: Path, tariffs: Path, today: date) -> ValidationReport:
+    if not batch_dir.is_dir():
+        raise InputError(f"Le dossier du lot « {batch_dir} » n'existe pas.")
+    reports = [check_file(batch_dir, role, today) for role in BATCH_TABLES]
+    reports.append(check_tariffs(tariffs))
+    return ValidationReport(reports)
+
+
+__all__ = ["validate_batch", "ValidationReport", "FileReport", "INVOICES"]
