@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -249,6 +250,18 @@ def test_verify_totals_tampering(run1: Path):
         "recalculé sur liquidation.parquet."]
 
 
+def test_verify_checks_only_totals_present_in_the_manifest(run1: Path):
+    # No row of run 1 is FREE_CARE: payable_free_care is 0; "orders" is not recomputable.
+    edit_manifest(run1, lambda m: m["totals"].update(payable_free_care=0, orders=99))
+    assert verify_run(run1) == []
+    edit_manifest(run1, lambda m: m["totals"].update(payable_free_care=1))
+    assert verify_run(run1) == [
+        "manifest.json : total « payable_free_care » : 1 selon le manifeste, 0 recalculé sur "
+        "liquidation.parquet."]
+    edit_manifest(run1, lambda m: m["totals"].clear())
+    assert verify_run(run1) == []
+
+
 def test_verify_parquet_row_count_and_run_id_tampering(run1: Path):
     def change(m):
         m["outputs"]["liquidation.parquet"]["rows"] = 6
@@ -364,6 +377,7 @@ def test_commit_twice_adds_once(run1: Path, tmp_path: Path):
     assert parquet_files(ledger) == [f"{rid}.parquet"]
     assert sorted(os.listdir(ledger)) == [".lock", f"{rid}.parquet"]
     assert first.path.read_bytes() == content
+    assert stat.S_IMODE(first.path.stat().st_mode) == 0o444   # never rewritten
     df = pl.read_parquet(first.path)
     assert df.columns == LEDGER_COLUMNS
     assert df.rows() == [

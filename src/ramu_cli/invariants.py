@@ -10,8 +10,10 @@ from pathlib import Path
 
 import polars as pl
 
+from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.errors import InvariantError, Problem
 from ramu_cli.orders import totals
+from ramu_cli.schemas import LIQUIDATION_SCHEMA, schema_problems
 
 AMOUNTS = ["billed", "payable", "copay", "disallowed", "allowed"]
 
@@ -32,6 +34,10 @@ def check_lines(lines: pl.DataFrame, input_rows: int) -> None:
             f"Conservation rompue sur {broken.height} ligne(s) : facturé ≠ payé + ticket modérateur + rejeté.",
             [Problem("liquidation.parquet", "conservation rompue", row=r)
              for r in broken["row_id"].head(20).to_list()])
+    failures = schema_problems(lines.select(list(LIQUIDATION_COLUMNS)), LIQUIDATION_SCHEMA, "liquidation.parquet")
+    if failures:
+        raise InvariantError(f"Le résultat ne respecte pas le contrat de données ({len(failures)} écart(s)).",
+                             failures[:20])
 
 
 def check_orders(lines: pl.DataFrame, orders: pl.DataFrame) -> None:

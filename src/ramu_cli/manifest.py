@@ -191,6 +191,9 @@ def _recomputed_totals(command: str, out_dir: Path) -> dict[str, int] | None:
         exprs = [pl.len().alias("lines")]
         exprs += [pl.col(c).sum().alias(c) for c in LIQUIDATION_SUMS]
         exprs += [(pl.col("status") == s).sum().alias(k) for k, s in LIQUIDATION_COUNTS.items()]
+        # Written by `liquidate` too: what free-care programmes bear.
+        exprs.append(pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum()
+                     .alias("payable_free_care"))
     elif command == "remittances":
         lf = pl.scan_parquet(out_dir / REMITTANCES_FILE)
         exprs = [pl.col(c).sum().alias(c) for c in REMITTANCE_SUMS]

@@ -19,6 +19,7 @@ import polars as pl
 from ramu_cli.contract import ACTS, CARE_TYPES, COVERAGE, LEVELS, OGDS, PRICES, Table
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.io.readers import collect_problems, find_input, scan_table
+from ramu_cli.schemas import schema_problems, table_schema
 
 POLICY_FILE = "policy.toml"
 # Days from liquidation to payment when policy.toml has no [payment] due_days:
@@ -137,6 +138,8 @@ def _read_tariff_table(folder: Path, table: Table) -> tuple[Path, pl.DataFrame, 
     scan = scan_table(path, table)
     problems = collect_problems(scan)
     df = scan.typed().drop("cell_fault").collect()
+    if not problems:
+        problems = schema_problems(df, table_schema(table), str(path))
     return path, df, problems
 
 

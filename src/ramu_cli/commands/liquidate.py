@@ -97,13 +97,13 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
             "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.get("run_id"),
             "totals": run_totals, "anomalies": registry.anomalies.height, "orders": orders.height,
-            "by_ogd": _by_ogd(lines), "outputs": sorted(man["outputs"])}
+            "by_status": _summed(lines, "status"), "by_ogd": _summed(lines, "ogd"),
+            "outputs": sorted(man["outputs"])}
 
 
-def _by_ogd(lines: pl.DataFrame) -> list[dict]:
-    return (lines.group_by("ogd").agg(
-        pl.len().alias("lines"), (pl.col("status") == "REJECTED").sum().alias("rejected"),
-        pl.col("billed").sum(), pl.col("payable").sum()).sort("ogd", nulls_last=True).to_dicts())
+def _summed(lines: pl.DataFrame, key: str) -> list[dict]:
+    return (lines.group_by(key).agg(pl.len().alias("lines"), pl.col("billed").sum(), pl.col("payable").sum())
+            .sort(key, nulls_last=True).to_dicts())
 
 
 def _print_summary(summary: dict) -> None:
@@ -111,12 +111,15 @@ def _print_summary(summary: dict) -> None:
     table = RichTable(title=f"Liquidation de {month_title(summary['month'])}", title_justify="left")
     for col in ("", "Lignes", "Facturé", "À payer"):
         table.add_column(col, justify="right" if col else "left")
-    table.add_row("Payées", count_fr(t["paid"]), "", "")
-    table.add_row("Réduites", count_fr(t["reduced"]), "", "")
-    table.add_row("Rejetées", count_fr(t["rejected"]), "", "")
+    by_status = {row["status"]: row for row in summary["by_status"]}
+    for status, label in (("PAID", "Payées"), ("REDUCED", "Réduites"), ("REJECTED", "Rejetées")):
+        row = by_status.get(status, {"lines": 0, "billed": 0, "payable": 0})
+        table.add_row(label, count_fr(row["lines"]), fcfa(row["billed"]), fcfa(row["payable"]))
+    table.add_section()
     for row in summary["by_ogd"]:
         table.add_row(f"OGD {row['ogd'] or '(illisible)'}", count_fr(row["lines"]),
                       fcfa(row["billed"]), fcfa(row["payable"]))
+    table.add_section()
     table.add_row("[bold]Total[/]", count_fr(t["lines"]), fcfa(t["billed"]), fcfa(t["payable"]))
     console.print(table)
     console.print(f"Ordres de paiement : {summary['orders']} — anomalies du registre : "

@@ -1,14 +1,142 @@
-"""`ramu samples` (not yet available)."""
+"""`ramu samples`: write a realistic synthetic batch (all five files) for demos, tests, benchmarks."""
 
 from __future__ import annotations
 
+import re
+import time
+from enum import StrEnum
+from pathlib import Path
+
 import typer
 
-from ramu_cli.commands.common import console
+from ramu_cli.commands.common import TARIFFS_HELP, console, progress, resolve_tariffs, run_command
+from ramu_cli.contract import BATCH_TABLES
+from ramu_cli.io.readers import SUPPORTED_EXTENSIONS
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+HELP = """Écrire un lot d'exemple réaliste et reproductible (les cinq fichiers du mois).
+
+Bénéficiaires, prestataires, lignes de factures, cotisations et reversements,
+cohérents avec le dossier des tarifs ; environ 10 % des lignes de factures
+portent une anomalie (motifs R01 à R14 sauf R13, A01, A02) pour exercer la
+liquidation. La même graine donne des fichiers identiques octet pour octet.
+OUT_DIR est remplacé s'il contient déjà un lot.
+
+Exemple : ramu samples sorties/2026-10 --month 2026-10 --invoices 5000
+"""
+
+
+class Format(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def _month_of(out_dir: Path, month: str | None) -> str:
+    if month is None:
+        if MONTH_RE.match(out_dir.name):
+            return out_dir.name
+        raise typer.BadParameter(f"indiquez le mois du lot (AAAA-MM, par exemple 2026-10) : le nom du "
+                                 f"dossier « {out_dir.name} » n'en est pas un.", param_hint="--month")
+    if not MONTH_RE.match(month):
+        raise typer.BadParameter(f"« {month} » n'est pas un mois AAAA-MM (par exemple 2026-10).",
+                                 param_hint="--month")
+    return month
+
+
+def _refuse(message: str) -> None:
+    console.print(f"[bold red]Erreur :[/] {message}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """OUT_DIR is replaced as a whole: only a new, empty or batch folder may be."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        _refuse(f"« {out_dir} » est un fichier, pas un dossier : choisissez un dossier pour le lot.")
+    batch_names = {f"{role}{ext}" for role in BATCH_TABLES for ext in SUPPORTED_EXTENSIONS}
+    others = sorted(p.name for p in out_dir.iterdir() if p.name not in batch_names)
+    if others:
+        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+        _refuse(f"« {out_dir} » contient d'autres fichiers que ceux d'un lot ({shown}) et serait "
+                "remplacé en entier : choisissez un dossier nouveau ou vide.")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("samples", help="Pas encore disponible.")
-    def _cmd() -> None:
-        console.print("Commande « samples » : pas encore disponible.")
-        raise typer.Exit(1)
+    @app.command("samples", help=HELP, short_help="Écrire un lot d'exemple réaliste (cinq fichiers).")
+    def samples_cmd(
+        out_dir: Path = typer.Argument(..., metavar="OUT_DIR", file_okay=False,
+                                       help="Dossier du lot à écrire (créé, ou remplacé s'il contient un lot)."),
+        month: str | None = typer.Option(None, "--month", metavar="AAAA-MM",
+                                         help="Mois du lot. Par défaut : le nom de OUT_DIR s'il est de la forme AAAA-MM."),
+        invoices: int = typer.Option(5000, "--invoices", min=1, metavar="N",
+                                     help="Nombre de lignes de factures (10 000 000 pour un mois national)."),
+        seed: int = typer.Option(0, "--seed", min=0, metavar="S",
+                                 help="Graine du tirage : même graine et mêmes options, mêmes fichiers."),
+        fmt: Format = typer.Option(Format.parquet, "--format", case_sensitive=False,
+                                   help="Format des fichiers : parquet (référence), csv (UTF-8, « ; », dates "
+                                        "JJ/MM/AAAA) ou xlsx (200 000 lignes au plus)."),
+        beneficiaries: int | None = typer.Option(
+            None, "--beneficiaries", min=50, metavar="N",
+            help="Taille du registre. Par défaut : la moitié des lignes, entre 500 et 1 000 000."),
+        providers: int | None = typer.Option(
+            None, "--providers", min=6, max=50_000, metavar="N",
+            help="Nombre de prestataires. Par défaut : environ 2 000 à l'échelle nationale, 40 au moins."),
+        contributors: int | None = typer.Option(
+            None, "--contributors", min=3, max=1_000_000, metavar="N",
+            help="Nombre total de cotisants (administrations, employeurs, mutuelles) de la CMSS, de "
+                 "l'INPS et de l'UTM. Par défaut : 200 au moins."),
+        tariffs: Path | None = typer.Option(None, "--tariffs", metavar="DIR", help=TARIFFS_HELP),
+    ) -> None:
+        from ramu_cli.samples import XLSX_MAX_LINES, SampleOptions, write_sample_batch
+
+        the_month = _month_of(out_dir, month)
+        if fmt is Format.xlsx and invoices > XLSX_MAX_LINES:
+            from ramu_cli.documents.french import count_fr
+            _refuse(f"le format XLSX est réservé aux petits lots ({count_fr(XLSX_MAX_LINES)} lignes de "
+                    f"factures au plus, {count_fr(invoices)} demandées) : utilisez --format parquet ou csv.")
+        _check_out_dir(out_dir)
+        options = SampleOptions(month=the_month, invoices=invoices, seed=seed, fmt=fmt.value,
+                                beneficiaries=beneficiaries, providers=providers,
+                                contributors=contributors)
+
+        def body():
+            from ramu_cli.io.writers import run_folder
+            from ramu_cli.tariffs import load_tariffs
+
+            loaded = load_tariffs(resolve_tariffs(tariffs))
+            started = time.perf_counter()
+            with progress() as bar:
+                task = bar.add_task("Lignes de factures", total=invoices)
+                with run_folder(out_dir) as tmp:
+                    result = write_sample_batch(tmp, options, loaded,
+                                                lambda done, _total: bar.update(task, completed=done))
+            return result, time.perf_counter() - started
+
+        result, seconds = run_command(body, as_json=False)
+        _summary(out_dir, result, seconds)
+
+
+def _summary(out_dir: Path, result, seconds: float) -> None:
+    from ramu_cli.documents.french import count_fr, month_title, percent_fr
+
+    rows = result.rows
+    lines = rows["invoices"]
+    faults = " · ".join(f"{code} {count_fr(n)}" for code, n in result.faults.items())
+    share = 100 * result.faulty_lines / lines if lines else 0
+    duration = f"{seconds:.1f}".replace(".", ",")
+    console.print(f"Lot d'exemple écrit dans [bold]{out_dir}[/] ({month_title(result.month)}, "
+                  f"graine {result.seed}, format {result.fmt.upper()}) en {duration} s :", soft_wrap=True)
+    console.print(f"  bénéficiaires : {count_fr(rows['beneficiaries'])} "
+                  f"({count_fr(result.registry_anomalies)} lignes en anomalie, "
+                  f"{count_fr(result.closed_rights)} droits fermés ou pas encore ouverts)", soft_wrap=True)
+    console.print(f"  prestataires : {count_fr(rows['providers'])} "
+                  f"({count_fr(result.providers_out_of_convention)} hors convention pendant le mois)", soft_wrap=True)
+    console.print(f"  factures : {count_fr(lines)} lignes, {count_fr(result.invoices)} factures "
+                  f"({count_fr(result.free_care_lines)} lignes d'actes gratuits)", soft_wrap=True)
+    console.print(f"  cotisations : {count_fr(rows['contributions'])} lignes ; "
+                  f"reversements : {count_fr(rows['remittances'])} virements", soft_wrap=True)
+    console.print(f"Anomalies injectées : {count_fr(result.faulty_lines)} lignes ({percent_fr(share)}) — "
+                  f"{faults}", soft_wrap=True)

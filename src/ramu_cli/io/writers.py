@@ -7,8 +7,6 @@ half-written. Files are deterministic: the same frame gives the same bytes.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 import tempfile
@@ -56,29 +54,29 @@ def neutralise(text: str) -> str:
     return "'" + text if text and text.startswith(FORMULA_STARTS) else text
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, (date, datetime)):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, str):
-        return neutralise(value)
-    return str(value)
+def _text_cells(df: pl.DataFrame) -> pl.DataFrame:
+    """Every column as the text a person reads: dd/mm/yyyy, oui/non, lists joined, inert strings."""
+    exprs = []
+    for name, dtype in df.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date:
+            col = col.dt.strftime("%d/%m/%Y")
+        elif dtype == pl.Boolean:
+            col = pl.when(col).then(pl.lit("oui")).when(col.not_()).then(pl.lit("non"))
+        elif isinstance(dtype, pl.List):
+            col = col.cast(pl.List(pl.String)).list.join(", ")
+        elif dtype == pl.String:
+            col = pl.when(col.str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + col).otherwise(col)
+        exprs.append(col.cast(pl.String).alias(name))
+    return df.select(exprs)
 
 
 def write_csv(df: pl.DataFrame, path: Path, headings: dict[str, str] | None = None) -> None:
     """A CSV for people: Windows-1252 (opens right in a French Excel), ';', dd/mm/yyyy."""
     headings = headings or {}
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    writer.writerow([headings.get(c, c) for c in df.columns])
-    for row in df.iter_rows():
-        writer.writerow([_cell_text(v) for v in row])
-    path.write_bytes(buf.getvalue().encode("cp1252", errors="replace"))
+    text = _text_cells(df).rename(lambda c: headings.get(c, c)).write_csv(
+        separator=";", line_terminator="\r\n", quote_style="necessary")
+    path.write_bytes(text.encode("cp1252", errors="replace"))
 
 
 def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Path,
@@ -118,7 +116,7 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
                 elif isinstance(value, date):
                     ws.write_datetime(i, j, datetime(value.year, value.month, value.day))
                 else:
-                    ws.write_string(i, j, _cell_text(value))
+                    ws.write_string(i, j, neutralise(", ".join(map(str, value)) if isinstance(value, list) else str(value)))
         ws.freeze_panes(1, 0)
         if df.width:
             ws.autofilter(0, 0, max(df.height, 1), df.width - 1)

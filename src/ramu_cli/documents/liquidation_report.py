@@ -1,0 +1,179 @@
+"""report.html of a liquidation run: the month at a glance, for officers and CANAM auditors.
+
+One self-contained file (inline CSS and SVG, no script, no network) printable
+on A4. Every figure is a sum over the run's lines computed here with polars;
+the totals rows are sums of the same lines, so they equal liquidation.parquet.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ramu_cli.contract import CATEGORIES, LEVELS, OGDS, STATUSES
+from ramu_cli.documents import french, svg
+from ramu_cli.documents.render import CATEGORY_FR, LEVEL_FR, ogd_label, reason_label, render
+from ramu_cli.documents.tables import FUNDER_FR, STATUS_FR
+
+TOP_PROVIDERS = 10
+AMOUNTS = ("billed", "payable", "copay", "disallowed")
+
+
+def _order(key: str, known: tuple[str, ...]) -> pl.Expr:
+    """Sort rank of a code in its contract order; unknown and null codes last."""
+    return pl.col(key).replace_strict(known, list(range(len(known))), default=len(known),
+                                      return_dtype=pl.Int64)
+
+
+def _sums(df: pl.DataFrame, key: str, known: tuple[str, ...]) -> list[dict]:
+    """Lines and amounts per value of `key`, in contract order, null last."""
+    status = pl.col("status")
+    return (df.group_by(key)
+            .agg(pl.len().alias("lines"),
+                 (status == "PAID").sum().alias("paid"),
+                 (status == "REDUCED").sum().alias("reduced"),
+                 (status == "REJECTED").sum().alias("rejected"),
+                 *[pl.col(c).sum() for c in AMOUNTS])
+            .sort(_order(key, known), pl.col(key), nulls_last=True)
+            .to_dicts())
+
+
+def _share(part: int, whole: int) -> float | None:
+    """part / whole in percent with one decimal, computed on integers (half up)."""
+    if not whole:
+        return None
+    return ((part * 1000 + whole // 2) // whole) / 10
+
+
+def _totals(df: pl.DataFrame) -> dict:
+    status = pl.col("status")
+    row = df.select(pl.len().alias("lines"),
+                    (status == "PAID").sum().alias("paid"),
+                    (status == "REDUCED").sum().alias("reduced"),
+                    (status == "REJECTED").sum().alias("rejected"),
+                    *[pl.col(c).sum() for c in AMOUNTS],
+                    pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum().alias("free_care"),
+                    (pl.col("funder") == "FREE_CARE").sum().alias("free_care_lines")).row(0, named=True)
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def _by_status(df: pl.DataFrame, total_lines: int) -> list[dict]:
+    found = {r["status"]: r for r in _sums(df, "status", STATUSES)}
+    rows = []
+    for s in STATUSES:
+        r = found.get(s, {"lines": 0, **{c: 0 for c in AMOUNTS}})
+        rows.append({"status": s, "label": STATUS_FR[s], "share": _share(r["lines"], total_lines),
+                     **{k: r[k] for k in ("lines", *AMOUNTS)}})
+    return rows
+
+
+def _by_funder(df: pl.DataFrame) -> list[dict]:
+    """Payable per OGD split by funder."""
+    rows = (df.filter(pl.col("funder").is_not_null())
+            .group_by("ogd")
+            .agg(pl.col("payable").filter(pl.col("funder") == "OGD").sum().alias("scheme"),
+                 pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum().alias("free_care"),
+                 (pl.col("funder") == "FREE_CARE").sum().alias("free_care_lines"),
+                 pl.col("payable").sum().alias("payable"))
+            .sort(_order("ogd", OGDS), pl.col("ogd"), nulls_last=True))
+    return rows.to_dicts()
+
+
+def _reasons(df: pl.DataFrame) -> list[dict]:
+    """Each code with the lines that carry it and their disallowed amount; most frequent first."""
+    rows = (df.select("reasons", "billed", "disallowed", "status")
+            .filter(pl.col("reasons").list.len() > 0)
+            .explode("reasons")
+            .group_by(pl.col("reasons").alias("code"))
+            .agg(pl.len().alias("lines"), pl.col("billed").sum(), pl.col("disallowed").sum())
+            .sort("lines", "disallowed", "code", descending=[True, True, False]))
+    return [{**r, "label": reason_label(r["code"])} for r in rows.to_dicts()]
+
+
+def _top_providers(df: pl.DataFrame, providers: pl.DataFrame) -> list[dict]:
+    status = pl.col("status")
+    top = (df.group_by("provider_id")
+           .agg(pl.len().alias("lines"),
+                (status == "REJECTED").sum().alias("rejected"),
+                (status == "REDUCED").sum().alias("reduced"),
+                pl.col("billed").sum(), pl.col("disallowed").sum(),
+                pl.col("billed").filter(status == "REJECTED").sum().alias("rejected_amount"))
+           .filter(pl.col("disallowed") > 0)
+           .sort(["disallowed", "provider_id"], descending=[True, False], nulls_last=True)
+           .head(TOP_PROVIDERS))
+    names = providers.select("provider_id", "name", "level", "region").unique("provider_id", keep="first")
+    return top.join(names, on="provider_id", how="left", maintain_order="left").to_dicts()
+
+
+def _beneficiaries(df: pl.DataFrame, registered: dict[str, int]) -> list[dict]:
+    served = dict(df.filter(pl.col("status").is_in(["PAID", "REDUCED"]) & pl.col("ogd").is_not_null())
+                  .group_by("ogd").agg(pl.col("beneficiary_id").drop_nulls().n_unique())
+                  .iter_rows())
+    codes = [o for o in OGDS if o in served or o in registered]
+    codes += sorted((set(served) | set(registered)) - set(OGDS))
+    rows = []
+    for ogd in codes:
+        n_served, n_reg = int(served.get(ogd, 0)), int(registered.get(ogd, 0))
+        rows.append({"ogd": ogd, "served": n_served, "registered": n_reg, "share": _share(n_served, n_reg)})
+    return rows
+
+
+def _orders(orders: pl.DataFrame) -> list[dict]:
+    return (orders.group_by("ogd")
+            .agg(pl.len().alias("orders"),
+                 (pl.col("funder") == "FREE_CARE").sum().alias("free_care_orders"),
+                 pl.col("lines").sum(), pl.col("payable").sum())
+            .sort(_order("ogd", OGDS), pl.col("ogd"), nulls_last=True)
+            .to_dicts())
+
+
+def _charts(by_ogd, by_level, by_category, reasons, top) -> dict:
+    fcfa = french.fcfa
+    return {
+        "ogd": svg.stacked_hbar_chart(
+            [(ogd_label(r["ogd"]), [r["payable"], r["copay"], r["disallowed"]], fcfa(r["billed"]))
+             for r in by_ogd],
+            ["À payer", "Ticket modérateur", "Non retenu"],
+            "Montant facturé par OGD : part à payer, ticket modérateur et part non retenue"),
+        "level": svg.hbar_chart(
+            [(LEVEL_FR.get(r["level"], "Niveau inconnu") if r["level"] else "Niveau inconnu",
+              r["payable"], fcfa(r["payable"])) for r in by_level],
+            "Montant à payer par niveau de la pyramide sanitaire"),
+        "category": svg.hbar_chart(
+            [(CATEGORY_FR.get(r["category"], r["category"]) if r["category"] else "Acte hors nomenclature",
+              r["payable"], fcfa(r["payable"])) for r in by_category],
+            "Montant à payer par catégorie d'actes"),
+        "reasons": svg.hbar_chart(
+            [(r["label"], r["lines"], french.pluralize(r["lines"], "ligne", "lignes")) for r in reasons],
+            "Lignes par motif de rejet ou de réduction", color=svg.COLORS[2]),
+        "providers": svg.hbar_chart(
+            [(r["name"] or r["provider_id"] or "Prestataire illisible", r["disallowed"], fcfa(r["disallowed"]))
+             for r in top],
+            "Montant non retenu par prestataire", color=svg.COLORS[2]),
+    }
+
+
+def render_liquidation_report(lines: pl.DataFrame, orders: pl.DataFrame, providers: pl.DataFrame,
+                              registered: dict[str, int], meta: dict) -> str:
+    """The run's report.html (str). `lines` carries `level` and `category` joined by the engine."""
+    df = lines.select("status", "ogd", "provider_id", "beneficiary_id", "funder", "reasons",
+                      "level", "category", *AMOUNTS)
+    totals = _totals(df)
+    by_ogd = _sums(df, "ogd", OGDS)
+    by_level = _sums(df, "level", LEVELS)
+    by_category = _sums(df, "category", CATEGORIES)
+    reasons = _reasons(df)
+    top = _top_providers(df, providers)
+    order_rows = _orders(orders)
+    orders_payable = int(orders["payable"].sum() or 0)
+    return render(
+        "liquidation_report.html",
+        meta=meta, totals=totals,
+        by_status=_by_status(df, totals["lines"]),
+        by_ogd=by_ogd, by_funder=_by_funder(df), by_level=by_level, by_category=by_category,
+        reasons=reasons, top=top, top_n=TOP_PROVIDERS,
+        beneficiaries=_beneficiaries(df, registered),
+        orders=order_rows, orders_count=orders.height, orders_payable=orders_payable,
+        orders_match=orders_payable == totals["payable"],
+        funder_fr=FUNDER_FR,
+        charts=_charts(by_ogd, by_level, by_category, reasons, top),
+    )

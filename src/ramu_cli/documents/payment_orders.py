@@ -1,0 +1,23 @@
+"""payment_orders.html: one A4 page per payment order, ready to print and sign.
+
+Each page carries the issuing OGD, the order number, the provider with its
+level, region and bank details, the month, the lines, the amounts billed and
+payable (in figures and in French words), the funder, the due date and two
+signature blocks.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ramu_cli.documents.render import render
+
+ORDER_FIELDS = ("order_no", "ogd", "provider_id", "provider_name", "level", "region", "bank_code",
+                "account_number", "funder", "lines", "billed", "payable", "due_date")
+
+
+def render_payment_orders(orders: pl.DataFrame, meta: dict) -> str:
+    """All orders of the run, in order-number order, as one printable HTML file (str)."""
+    rows = orders.select(ORDER_FIELDS).sort("ogd", "order_no", nulls_last=True).to_dicts()
+    total = sum(int(r["payable"]) for r in rows)
+    return render("payment_orders.html", orders=rows, meta=meta, total=total)

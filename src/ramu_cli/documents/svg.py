@@ -1,0 +1,89 @@
+"""Inline SVG bar charts for the HTML reports: no script, no network, byte-stable.
+
+Charts take their value texts already formatted (by `documents.french`): this
+module draws, it never formats an amount. Every text is escaped. Coordinates
+are written with one decimal so the same figures always give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+FONT = "font-family=\"DejaVu Sans, Arial, Helvetica, sans-serif\""
+ROW = 22           # height of one bar row
+BAR = 14           # height of one bar
+LABEL_W = 220      # room for the labels on the left
+VALUE_W = 150      # room for the value text on the right of the longest bar
+LABEL_CHARS = 32   # longer labels are cut with "…" (the full label is in a tooltip)
+COLORS = ("#2f6690", "#d9822b", "#c0392b", "#7f8c8d")
+
+
+def _n(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
+
+
+def _open(width: int, height: float, title: str) -> list[str]:
+    t = escape(title)
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{t}" '
+            f'viewBox="0 0 {width} {_n(height)}" width="100%" style="max-width:{width}px" {FONT} font-size="12">',
+            f"<title>{t}</title>"]
+
+
+def _label(y: float, label: str) -> str:
+    return (f'<text x="{LABEL_W - 8}" y="{_n(y + BAR / 2 + 4)}" text-anchor="end" fill="#222">'
+            f"<title>{escape(label)}</title>{escape(_cut(label))}</text>")
+
+
+def hbar_chart(rows: Sequence[tuple[str, int | float, str]], title: str, *,
+               width: int = 700, color: str = COLORS[0]) -> Markup:
+    """Horizontal bars: one (label, value, value_text) per row, longest bar = largest value."""
+    if not rows:
+        return Markup("")
+    top = max((v for _, v, _ in rows), default=0) or 1
+    span = width - LABEL_W - VALUE_W
+    height = len(rows) * ROW + 6
+    out = _open(width, height, title)
+    for i, (label, value, text) in enumerate(rows):
+        y = 3 + i * ROW + (ROW - BAR) / 2
+        w = max(0.0, value / top * span)
+        out.append(_label(y, label))
+        out.append(f'<rect x="{LABEL_W}" y="{_n(y)}" width="{_n(w)}" height="{BAR}" fill="{color}"/>')
+        out.append(f'<text x="{_n(LABEL_W + w + 6)}" y="{_n(y + BAR / 2 + 4)}" fill="#222">{escape(text)}</text>')
+    out.append("</svg>")
+    return Markup("\n".join(out))
+
+
+def stacked_hbar_chart(rows: Sequence[tuple[str, Sequence[int], str]], series: Sequence[str], title: str, *,
+                       width: int = 700, colors: Sequence[str] = COLORS) -> Markup:
+    """Stacked horizontal bars: (label, values per series, total text) per row, and a legend on top."""
+    if not rows:
+        return Markup("")
+    top = max((sum(vals) for _, vals, _ in rows), default=0) or 1
+    span = width - LABEL_W - VALUE_W
+    legend_h = 24
+    height = legend_h + len(rows) * ROW + 6
+    out = _open(width, height, title)
+    x = LABEL_W
+    for name, color in zip(series, colors):
+        out.append(f'<rect x="{x}" y="5" width="12" height="12" fill="{color}"/>')
+        out.append(f'<text x="{x + 16}" y="15" fill="#222">{escape(name)}</text>')
+        x += 24 + 8 * len(name)
+    for i, (label, values, text) in enumerate(rows):
+        y = legend_h + 3 + i * ROW + (ROW - BAR) / 2
+        out.append(_label(y, label))
+        x0 = float(LABEL_W)
+        for name, value, color in zip(series, values, colors):
+            w = max(0.0, value / top * span)
+            if w > 0:
+                out.append(f'<rect x="{_n(x0)}" y="{_n(y)}" width="{_n(w)}" height="{BAR}" fill="{color}">'
+                           f"<title>{escape(label)} — {escape(name)}</title></rect>")
+            x0 += w
+        out.append(f'<text x="{_n(x0 + 6)}" y="{_n(y + BAR / 2 + 4)}" fill="#222">{escape(text)}</text>')
+    out.append("</svg>")
+    return Markup("\n".join(out))
