@@ -363,6 +363,27 @@ def test_r11_health_pyramid(liq):
     ])
 
 
+def test_referral_flag_spellings(liq):
+    # true/false, 1/0, oui/non, O/N in any case; empty = false. A200 (ANAM) at CSREF:
+    # with the flag PAID at 100 % (2000 → 2000 / 0), without it R11 (billed 2000).
+    yes = ["OUI", "o", "1", "TRUE"]
+    no = ["NON", "n", "0", "false", ""]
+    rows = liq([line(beneficiary_id="A200", ogd="ANAM", provider_id="P-CSREF", unit_price=2000,
+                     referral=flag, service_date=D(2026, 10, 1 + i))
+                for i, flag in enumerate(yes + no)])
+    paid = ok(billed=2000, tariff=2000, qty=1, allowed=2000, rate=100, payable=2000, copay=0,
+              disallowed=0)
+    check_rows(rows, [paid] * len(yes) + [rej("R11", billed=2000)] * len(no))
+
+
+def test_integer_spellings_in_csv(liq):
+    # Thousands separated by '.', a no-break space or a narrow no-break space read as 1000:
+    # CONS at 1000 → PAID 700 / 300 (see CONS_PAID).
+    rows = liq([line(unit_price=text, service_date=D(2026, 10, 1 + i))
+                for i, text in enumerate(["1.000", "1\u00a0000", "1\u202f000", "1000"])])
+    check_rows(rows, [CONS_PAID] * 4)
+
+
 def test_r12_incoherent_dates_and_liquidation_date(liq):
     invoices = [
         line(service_date=D(2026, 10, 10), submission_date=D(2026, 10, 9)),  # care after receipt
@@ -436,8 +457,9 @@ def test_r14_unreadable_rows(liq):
         line(invoice_id="R14-10", line_no="0"),                                  # 10 line_no 0
         line(invoice_id="R14-11", beneficiary_id="B999", act_code="ZZZ",
              quantity="0"),                                                      # 11 R14 only
+        line(invoice_id="R14-12", service_date="5/10/2026"),                     # 12 one-digit day
     ]
-    rows = liq(invoices, dialect="latin1", faulty_rows={1, 2, 3, 4, 5, 8, 9, 10, 11})
+    rows = liq(invoices, dialect="latin1", faulty_rows={1, 2, 3, 4, 5, 8, 9, 10, 11, 12})
     check_rows(rows, [
         rej("R14", billed=0),      # quantity 0 is not valid → billed 0
         rej("R14", billed=0),      # unit_price unreadable → billed 0
@@ -450,6 +472,7 @@ def test_r14_unreadable_rows(liq):
         rej("R14", billed=1000),   # 1 × 1000
         rej("R14", billed=1000),   # 1 × 1000
         rej("R14", billed=0),      # quantity 0; no R01/R05 on an R14 row
+        rej("R14", billed=1000),   # 1 × 1000
     ])
     echo = dict(provider_id="P-CSCOM", beneficiary_id="B100", ogd="CMSS", act_code="CONS",
                 service_date=D(2026, 10, 5), submission_date=D(2026, 10, 20), quantity=1,
@@ -469,6 +492,7 @@ def test_r14_unreadable_rows(liq):
         {**echo, "invoice_id": "R14-10", "line_no": 0},
         {**echo, "invoice_id": "R14-11", "beneficiary_id": "B999", "act_code": "ZZZ",
          "quantity": 0},
+        {**echo, "invoice_id": "R14-12", "service_date": None},
     ]
     for i, (row, exp) in enumerate(zip(rows, expected_echo), start=1):
         check_row(row, {"row_id": i, **exp}, "(echoed values)")

@@ -222,6 +222,8 @@ def test_exact_figures(tmp_path, tariff_dir, fmt, transfer_fmt):
     assert manifest["outputs"]["remittances.parquet"]["rows"] == 4
     assert manifest["outputs"]["remittance_chunks.parquet"]["rows"] == 6
     assert sorted(manifest["outputs"]) == [o for o in OUTPUTS if o != "manifest.json"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "31/12/2026" in report and "CMSS" in report
 
 
 def test_summary_on_stderr_in_french(tmp_path, tariff_dir):
@@ -270,14 +272,24 @@ def test_rerun_is_byte_identical(tmp_path, tariff_dir):
     assert m1 == m2
 
 
-def test_rerun_replaces_out_dir(tmp_path, tariff_dir):
-    batch = write_batch(tmp_path / "lot")
+def test_rerun_replaces_earlier_run(tmp_path, tariff_dir):
+    out = tmp_path / "sortie"
+    assert run(write_batch(tmp_path / "lot"), out, tariff_dir).exit_code == 0
+    # Second run on another batch (one transfer fewer) replaces the folder whole.
+    batch2 = write_batch(tmp_path / "lot2", transfers=TRANSFERS[:-1])
+    result = run(batch2, out, tariff_dir, "--json")
+    assert result.exit_code == 0, explain(result)
+    assert json.loads(result.stdout)["totals"]["excess"] == 10000   # UTM's 25 000 gone
+    assert sorted(p.name for p in out.iterdir()) == OUTPUTS
+
+
+def test_foreign_out_dir_is_refused(tmp_path, tariff_dir):
     out = tmp_path / "sortie"
     out.mkdir()
-    (out / "ancien.txt").write_text("old")
-    result = run(batch, out, tariff_dir)
-    assert result.exit_code == 0, explain(result)
-    assert sorted(p.name for p in out.iterdir()) == OUTPUTS
+    (out / "notes.txt").write_text("à garder")
+    result = run(write_batch(tmp_path / "lot"), out, tariff_dir)
+    assert result.exit_code == 2, explain(result)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
 def test_xlsx_sheets_have_french_headings_and_totals(tmp_path, tariff_dir):
@@ -419,14 +431,15 @@ def test_bad_parquet_rows(tmp_path, tariff_dir):
     assert "remittances.parquet, ligne 1, colonne « amount »" in err
 
 
-def test_failure_keeps_previous_out_dir(tmp_path, tariff_dir):
-    batch = write_batch(tmp_path / "lot", _with(CONTRIB, 1, amount_due="-5"))
+def test_failure_keeps_previous_run(tmp_path, tariff_dir):
     out = tmp_path / "sortie"
-    out.mkdir()
-    (out / "précédent.txt").write_text("gardé")
+    assert run(write_batch(tmp_path / "lot"), out, tariff_dir).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    batch = write_batch(tmp_path / "lot2", _with(CONTRIB, 1, amount_due="-5"))
     result = run(batch, out, tariff_dir)
     assert result.exit_code == 3, explain(result)
-    assert sorted(p.name for p in out.iterdir()) == ["précédent.txt"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sortie.")] == []
 
 
 # --------------------------------------------------------------------------- #

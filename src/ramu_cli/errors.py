@@ -48,6 +48,12 @@ class RamuError(Exception):
                 "problems": [p.as_dict() for p in self.problems]}
 
 
+class UsageError(RamuError):
+    """Wrong usage found after parsing (e.g. an output folder that must not be replaced): exit 2."""
+
+    exit_code = 2
+
+
 class InputError(RamuError):
     """Unusable input (missing/unreadable file or column, invalid tariff folder): exit 3."""
 

@@ -21,6 +21,7 @@ import polars as pl
 from ramu_cli.errors import InputError, InvariantError, Problem
 from ramu_cli.io.writers import write_parquet
 from ramu_cli.manifest import LIQUIDATION_FILE, check_run, read_manifest
+from ramu_cli.rules.duplicates import DUPLICATE_KEY, LINE_KEY
 
 LEDGER_COLUMNS = ["provider_id", "invoice_id", "line_no", "beneficiary_id", "act_code",
                   "service_date", "ogd", "payable", "run_id"]
@@ -30,8 +31,6 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     for c in LEDGER_COLUMNS
 }
 # R13: a line is already liquidated when the ledger holds its line key or its duplicate key.
-LINE_KEY = ["provider_id", "invoice_id", "line_no"]
-DUPLICATE_KEY = ["beneficiary_id", "provider_id", "act_code", "service_date"]
 KEYS = {"clé de ligne": LINE_KEY, "clé de doublon": DUPLICATE_KEY}
 LOCK_NAME = ".lock"
 LEDGER_STATUSES = ("PAID", "REDUCED")

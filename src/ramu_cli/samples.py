@@ -70,7 +70,6 @@ OGD_SHARES = {"CMSS": 0.08, "INPS": 0.12, "UTM": 0.75, "ANAM": 0.05}
 _OGD_P = np.array([OGD_SHARES[o] for o in OGDS])
 _ANAM = OGDS.index("ANAM")
 _LEVEL = {name: i for i, name in enumerate(LEVELS)}
-_MEDICINE_LIKE = ("MEDICINE",)
 
 # --------------------------------------------------------------------------- geography
 
@@ -181,7 +180,8 @@ _LINES_LAMBDA = {"CSCOM": 1.5, "CSREF": 1.8, "HR": 2.2, "EPH": 2.4, "PRIVATE": 1
 _PROVIDER_VOLUME = {"CSCOM": 1.0, "CSREF": 3.0, "HR": 6.0, "EPH": 10.0, "PRIVATE": 1.2,
                     "PHARMACY": 1.5}
 # Everyday acts that providers bill most, and rare ones (a factor on their popularity).
-_STAPLES = {"CS001": 15, "CS002": 5, "CS005": 0.2, "CS003": 0.5, "CS028": 0.3, "CS033": 3, "LAB001": 4, "LAB002": 3, "LAB003": 3, "LAB004": 2,
+_STAPLES = {"CS001": 15, "CS002": 5, "CS005": 0.2, "CS003": 0.5, "CS028": 0.3, "CS033": 3,
+            "LAB001": 4, "LAB002": 3, "LAB003": 3, "LAB004": 2,
             "MED001": 4, "MED007": 3, "MED023": 3, "MED024": 3, "MED025": 3, "MED031": 2,
             "MAT001": 3, "VAC002": 2, "HOS002": 3}
 # Popularity factor of free-care programmes whose acts carry no age limit.
@@ -328,6 +328,8 @@ class _Acts:
             if a <= b:
                 self.price[code_ix[r["act_code"]], _LEVEL[r["level"]], a:b + 1] = r["price"]
         self.priced = (self.price >= 0) & self.valid[:, None, :]
+        priced_days = self.priced.any(axis=(0, 1))
+        self.first_priced_day = w0 + (int(priced_days.argmax()) if priced_days.any() else self.n_days)
         self.restricted = (self.sex > 0) | (self.min_age > 0) | (self.max_age < 999)
         known = set(self.codes)
         self.unknown = [c for c in _UNKNOWN_ACTS if c not in known] or ["X" + self.codes[0]]
@@ -797,7 +799,11 @@ def _invoice_chunk(ctx: _Batch, rng: np.random.Generator, n_lines: int,
     service = m0 + np.minimum(np.searchsorted(ctx.service_cdf, rng.random(n_inv), side="right"), ndays - 1)
     submission = np.minimum(service + rng.geometric(0.3, n_inv) - 1, m1)
     m = label == _L["R10"]                 # R10: care given 91 to 200 days before submission
-    service = np.where(m, submission - rng.integers(ctx.deadline + 1, ctx.deadline + 111, n_inv), service)
+    late = np.maximum(submission - rng.integers(ctx.deadline + 1, ctx.deadline + 111, n_inv),
+                      acts.first_priced_day)
+    too_recent = m & (submission - late <= ctx.deadline)   # tariffs too young for such old care
+    label = np.where(too_recent, _L["OK"], label)
+    service = np.where(m & ~too_recent, late, service)
     m = label == _L["R12"]                 # R12: submission before care, or after the liquidation date
     swap = rng.random(n_inv) < 0.7
     submission = np.where(m & swap, service - rng.integers(1, 7, n_inv), submission)

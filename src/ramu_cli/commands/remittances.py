@@ -34,6 +34,8 @@ PERIODS_FILE = "remittances.parquet"
 CHUNKS_FILE = "remittance_chunks.parquet"
 XLSX_FILE = "remittances.xlsx"
 REPORT_FILE = "report.html"
+# An OUT_DIR holding only these (or an earlier run's manifest.json) may be replaced.
+OUTPUT_NAMES = frozenset({PERIODS_FILE, CHUNKS_FILE, XLSX_FILE, REPORT_FILE, "manifest.json"})
 
 # French headings of the XLSX sheets (machine files keep the English names).
 PERIOD_HEADINGS = {
@@ -118,7 +120,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         bar.update(task, advance=1, description="Écriture des résultats")
         options = {"as_of": opts.as_of.isoformat(), "tariffs": str(opts.tariffs),
                    "batch_dir": str(opts.batch_dir)}
-        with run_folder(opts.out) as folder:
+        with run_folder(opts.out, replaceable=OUTPUT_NAMES) as folder:
             write_parquet(result.periods, folder / PERIODS_FILE)
             _check_written(folder / PERIODS_FILE, totals, result.periods.height)
             write_parquet(result.chunks, folder / CHUNKS_FILE)

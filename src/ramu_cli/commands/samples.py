@@ -13,6 +13,9 @@ from ramu_cli.commands.common import TARIFFS_HELP, console, progress, resolve_ta
 from ramu_cli.contract import BATCH_TABLES
 from ramu_cli.io.readers import SUPPORTED_EXTENSIONS
 
+# Files an earlier `ramu samples` run leaves: OUT_DIR holding only these may be replaced.
+BATCH_FILE_NAMES = frozenset(f"{role}{ext}" for role in BATCH_TABLES for ext in SUPPORTED_EXTENSIONS)
+
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 HELP = """Écrire un lot d'exemple réaliste et reproductible (les cinq fichiers du mois).
@@ -50,20 +53,6 @@ def _refuse(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _check_out_dir(out_dir: Path) -> None:
-    """OUT_DIR is replaced as a whole: only a new, empty or batch folder may be."""
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        _refuse(f"« {out_dir} » est un fichier, pas un dossier : choisissez un dossier pour le lot.")
-    batch_names = {f"{role}{ext}" for role in BATCH_TABLES for ext in SUPPORTED_EXTENSIONS}
-    others = sorted(p.name for p in out_dir.iterdir() if p.name not in batch_names)
-    if others:
-        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
-        _refuse(f"« {out_dir} » contient d'autres fichiers que ceux d'un lot ({shown}) et serait "
-                "remplacé en entier : choisissez un dossier nouveau ou vide.")
-
-
 def register(app: typer.Typer) -> None:
     @app.command("samples", help=HELP, short_help="Écrire un lot d'exemple réaliste (cinq fichiers).")
     def samples_cmd(
@@ -97,7 +86,6 @@ def register(app: typer.Typer) -> None:
             from ramu_cli.documents.french import count_fr
             _refuse(f"le format XLSX est réservé aux petits lots ({count_fr(XLSX_MAX_LINES)} lignes de "
                     f"factures au plus, {count_fr(invoices)} demandées) : utilisez --format parquet ou csv.")
-        _check_out_dir(out_dir)
         options = SampleOptions(month=the_month, invoices=invoices, seed=seed, fmt=fmt.value,
                                 beneficiaries=beneficiaries, providers=providers,
                                 contributors=contributors)
@@ -110,7 +98,7 @@ def register(app: typer.Typer) -> None:
             started = time.perf_counter()
             with progress() as bar:
                 task = bar.add_task("Lignes de factures", total=invoices)
-                with run_folder(out_dir) as tmp:
+                with run_folder(out_dir, replaceable=BATCH_FILE_NAMES) as tmp:
                     result = write_sample_batch(tmp, options, loaded,
                                                 lambda done, _total: bar.update(task, completed=done))
             return result, time.perf_counter() - started

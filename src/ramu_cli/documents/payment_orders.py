@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ramu_cli.contract import OGDS
 from ramu_cli.documents.render import render
 
 ORDER_FIELDS = ("order_no", "ogd", "provider_id", "provider_name", "level", "region", "bank_code",
@@ -17,7 +18,8 @@ ORDER_FIELDS = ("order_no", "ogd", "provider_id", "provider_name", "level", "reg
 
 
 def render_payment_orders(orders: pl.DataFrame, meta: dict) -> str:
-    """All orders of the run, in order-number order, as one printable HTML file (str)."""
-    rows = orders.select(ORDER_FIELDS).sort("ogd", "order_no", nulls_last=True).to_dicts()
+    """All orders of the run, by OGD (contract order) then order number, as one printable HTML file (str)."""
+    rank = pl.col("ogd").replace_strict(OGDS, list(range(len(OGDS))), default=len(OGDS), return_dtype=pl.Int64)
+    rows = orders.select(ORDER_FIELDS).sort(rank, "ogd", "order_no", nulls_last=True).to_dicts()
     total = sum(int(r["payable"]) for r in rows)
     return render("payment_orders.html", orders=rows, meta=meta, total=total)

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 FONT = "font-family=\"DejaVu Sans, Arial, Helvetica, sans-serif\""
-ROW = 22           # height of one bar row
-BAR = 14           # height of one bar
-LABEL_W = 220      # room for the labels on the left
-VALUE_W = 150      # room for the value text on the right of the longest bar
-LABEL_CHARS = 32   # longer labels are cut with "…" (the full label is in a tooltip)
+ROW = 20           # height of one bar row
+BAR = 13           # height of one bar
+LABEL_W = 350      # room for the labels on the left (about 50 characters at 11 px)
+VALUE_W = 110      # room for the value text on the right of the longest bar
+LABEL_CHARS = 50   # longer labels are cut with "…" (the full label is in a tooltip)
 COLORS = ("#2f6690", "#d9822b", "#c0392b", "#7f8c8d")
 
 
@@ -30,8 +30,9 @@ def _cut(label: str) -> str:
 
 def _open(width: int, height: float, title: str) -> list[str]:
     t = escape(title)
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{t}" '
-            f'viewBox="0 0 {width} {_n(height)}" width="100%" style="max-width:{width}px" {FONT} font-size="12">',
+    return ['<figure class="chart">', f"<figcaption>{t}</figcaption>",
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{t}" '
+            f'viewBox="0 0 {width} {_n(height)}" width="100%" style="max-width:{width}px" {FONT} font-size="11">',
             f"<title>{t}</title>"]
 
 
@@ -41,7 +42,7 @@ def _label(y: float, label: str) -> str:
 
 
 def hbar_chart(rows: Sequence[tuple[str, int | float, str]], title: str, *,
-               width: int = 700, color: str = COLORS[0]) -> Markup:
+               width: int = 720, color: str = COLORS[0]) -> Markup:
     """Horizontal bars: one (label, value, value_text) per row, longest bar = largest value."""
     if not rows:
         return Markup("")
@@ -55,12 +56,12 @@ def hbar_chart(rows: Sequence[tuple[str, int | float, str]], title: str, *,
         out.append(_label(y, label))
         out.append(f'<rect x="{LABEL_W}" y="{_n(y)}" width="{_n(w)}" height="{BAR}" fill="{color}"/>')
         out.append(f'<text x="{_n(LABEL_W + w + 6)}" y="{_n(y + BAR / 2 + 4)}" fill="#222">{escape(text)}</text>')
-    out.append("</svg>")
+    out.append("</svg></figure>")
     return Markup("\n".join(out))
 
 
 def stacked_hbar_chart(rows: Sequence[tuple[str, Sequence[int], str]], series: Sequence[str], title: str, *,
-                       width: int = 700, colors: Sequence[str] = COLORS) -> Markup:
+                       width: int = 720, colors: Sequence[str] = COLORS) -> Markup:
     """Stacked horizontal bars: (label, values per series, total text) per row, and a legend on top."""
     if not rows:
         return Markup("")
@@ -73,7 +74,7 @@ def stacked_hbar_chart(rows: Sequence[tuple[str, Sequence[int], str]], series: S
     for name, color in zip(series, colors):
         out.append(f'<rect x="{x}" y="5" width="12" height="12" fill="{color}"/>')
         out.append(f'<text x="{x + 16}" y="15" fill="#222">{escape(name)}</text>')
-        x += 24 + 8 * len(name)
+        x += 28 + 7 * len(name)
     for i, (label, values, text) in enumerate(rows):
         y = legend_h + 3 + i * ROW + (ROW - BAR) / 2
         out.append(_label(y, label))
@@ -85,5 +86,5 @@ def stacked_hbar_chart(rows: Sequence[tuple[str, Sequence[int], str]], series: S
                            f"<title>{escape(label)} — {escape(name)}</title></rect>")
             x0 += w
         out.append(f'<text x="{_n(x0 + 6)}" y="{_n(y + BAR / 2 + 4)}" fill="#222">{escape(text)}</text>')
-    out.append("</svg>")
+    out.append("</svg></figure>")
     return Markup("\n".join(out))

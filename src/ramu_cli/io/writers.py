@@ -18,16 +18,34 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from ramu_cli.errors import UsageError
+
 # Fixed workbook creation time: without it XLSX bytes change on every run.
 XLSX_CREATED = datetime(2000, 1, 1)
 # Cells starting with these are formulas to Excel: a leading quote keeps them text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _check_replaceable(out_dir: Path, replaceable: frozenset[str]) -> None:
+    """OUT_DIR is replaced whole: only a new or empty folder, an earlier run (it has a
+    manifest.json) or a folder holding nothing but `replaceable` files may be."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise UsageError(f"« {out_dir} » est un fichier, pas un dossier : choisissez un dossier de sortie.")
+    names = {p.name for p in out_dir.iterdir()}
+    if not names or "manifest.json" in names or names <= replaceable:
+        return
+    shown = ", ".join(sorted(names)[:5]) + (" …" if len(names) > 5 else "")
+    raise UsageError(f"« {out_dir} » contient déjà d'autres fichiers ({shown}) et serait remplacé en "
+                     "entier : choisissez un dossier nouveau, vide ou issu d'une exécution précédente.")
+
+
 @contextmanager
-def run_folder(out_dir: Path) -> Iterator[Path]:
+def run_folder(out_dir: Path, replaceable: frozenset[str] = frozenset()) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces OUT_DIR, on failure it vanishes."""
     out_dir = out_dir.resolve()
+    _check_replaceable(out_dir, replaceable)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
@@ -35,6 +53,10 @@ def run_folder(out_dir: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    # mkdtemp makes a private (0700) folder; results are shared: the usual mode.
+    mask = os.umask(0)
+    os.umask(mask)
+    tmp.chmod(0o777 & ~mask)
     old = None
     if out_dir.exists():
         old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
