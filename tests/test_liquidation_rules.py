@@ -853,3 +853,22 @@ def test_cli_coverage_gap_exit_3(tmp_path, tariff_factory, write_batch):
     err = result.stderr.replace("\n", "")
     assert "ANAM" in err and "HOSPITAL" in err, result.stderr
     _nothing_written(runs, out)
+
+
+def test_cli_coverage_gap_no_line_needs_it_exit_0(tmp_path, tariff_factory, write_batch):
+    # Same gap (no ANAM × HOSPITAL rate) but the only ANAM line is ambulatory: the
+    # rulebook stops a run only for a line that needs the missing rate.
+    coverage = [dict(ogd=o, care_type=c, rate_percent=r, valid_from=D(2020, 1, 1), valid_to=None)
+                for o, c, r in [("CMSS", "AMBULATORY", 70), ("CMSS", "HOSPITAL", 80),
+                                ("INPS", "AMBULATORY", 70), ("INPS", "HOSPITAL", 80),
+                                ("UTM", "AMBULATORY", 70), ("UTM", "HOSPITAL", 80),
+                                ("ANAM", "AMBULATORY", 100)]]
+    tariffs = tariff_factory(tmp_path / "tarifs-trou", coverage=coverage)
+    batch = _default_batch(write_batch, tmp_path / "lot", [
+        line(beneficiary_id="A200", ogd="ANAM", act_code="CONS", unit_price=1000)])
+    out = tmp_path / "out"
+    result = invoke(liquidate_args(batch, out, tariffs))
+    assert result.exit_code == 0, explain(result)
+    row = pl.read_parquet(out / "liquidation.parquet").row(0, named=True)
+    # CONS at CSCOM on 05/10/2026: 1000 at 100 % (ANAM ambulatory) = 1000
+    assert (row["status"], row["rate_percent"], row["payable"]) == ("PAID", 100, 1000)

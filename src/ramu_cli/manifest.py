@@ -68,11 +68,14 @@ def _output_files(folder: Path) -> list[str]:
                   if p.is_file() and p.relative_to(folder).as_posix() != MANIFEST_NAME)
 
 
-def run_id(manifest: dict) -> str:
+def liquidation_run_id(month: str, liquidation_sha256: str) -> str:
     """Stable id of a liquidation run: `<month>-<12 hex of liquidation.parquet's SHA-256>`."""
-    month = manifest["options"]["month"]
-    digest = manifest["outputs"][LIQUIDATION_FILE]["sha256"]
-    return f"{month}-{digest[:12]}"
+    return f"{month}-{liquidation_sha256[:12]}"
+
+
+def run_id(manifest: dict) -> str:
+    """The run id a liquidation manifest should carry."""
+    return liquidation_run_id(manifest["options"]["month"], manifest["outputs"][LIQUIDATION_FILE]["sha256"])
 
 
 def build_manifest(*, command: str, tool_version: str, options: dict, tariffs_digest: str | None,

@@ -25,6 +25,8 @@ POLICY_FILE = "policy.toml"
 # Days from liquidation to payment when policy.toml has no [payment] due_days:
 # the conventions' figures, 15 days for pharmacies and 30 for everyone else.
 DEFAULT_DUE_DAYS = {level: (15 if level == "PHARMACY" else 30) for level in LEVELS}
+# Days a provider has to contest a decision when policy.toml has no [payment] contest_days.
+DEFAULT_CONTEST_DAYS = 30
 
 
 def default_tariff_folder() -> Path:
@@ -47,6 +49,7 @@ class Policy:
     penalty_initial_bp: int
     penalty_monthly_bp: int
     payment_due_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DUE_DAYS))
+    contest_days: int = DEFAULT_CONTEST_DAYS
 
 
 @dataclass
@@ -118,6 +121,10 @@ def load_policy(path: Path) -> Policy:
                              f"(niveaux {', '.join(LEVELS)}, jours entiers ≥ 0).",
                              [Problem(source, "délai de paiement invalide", column=level)])
         due[level.upper()] = days
+    contest_days = doc.get("payment", {}).get("contest_days", DEFAULT_CONTEST_DAYS)
+    if not isinstance(contest_days, int) or isinstance(contest_days, bool) or contest_days < 0:
+        raise InputError(f"{path} : [payment] contest_days doit être un nombre de jours entier ≥ 0.",
+                         [Problem(source, "délai de contestation invalide", column="[payment] contest_days")])
     return Policy(
         child_age_limit=get("eligibility", "child_age_limit", int),
         student_age_limit=get("eligibility", "student_age_limit", int),
@@ -130,6 +137,7 @@ def load_policy(path: Path) -> Policy:
         penalty_monthly_bp=percent_to_bp(get("remittance", "penalty_monthly_percent", (int, float)),
                                          "[remittance] penalty_monthly_percent", source),
         payment_due_days=due,
+        contest_days=contest_days,
     )
 
 
@@ -164,8 +172,17 @@ def _overlaps(df: pl.DataFrame, key: list[str], source: str) -> list[Problem]:
     return problems
 
 
+def coverage_gaps(tariffs: Tariffs) -> list[Problem]:
+    """Periods where an OGD × care type has no rate (reported by `validate`).
+
+    Not an error of the folder by itself: the rulebook stops a liquidation only
+    when a line needs the missing rate (liquidation.py says which).
+    """
+    return _coverage_gaps(tariffs.coverage, str(tariffs.files[2]))
+
+
 def _coverage_gaps(coverage: pl.DataFrame, source: str) -> list[Problem]:
-    """Every OGD × care type needs a rate with no hole between its periods."""
+    """Every OGD × care type should have a rate with no hole between its periods."""
     problems = []
     for ogd in OGDS:
         for care in CARE_TYPES:
@@ -212,7 +229,6 @@ def load_tariffs(folder: Path) -> Tariffs:
         problems += _overlaps(acts, ["act_code"], str(acts_path))
         problems += _overlaps(prices, ["act_code", "level"], str(prices_path))
         problems += _overlaps(coverage, ["ogd", "care_type"], str(coverage_path))
-        problems += _coverage_gaps(coverage, str(coverage_path))
         unknown = prices.join(acts.select("act_code").unique(), on="act_code", how="anti")
         problems += [Problem(str(prices_path), "prix d'un acte absent de la nomenclature",
                              column="act_code", row=r["row_id"], value=r["act_code"])

@@ -19,7 +19,7 @@ from ramu_cli.errors import InputError, Problem
 from ramu_cli.io.readers import TableScan, collect_problems, find_input, scan_table
 from ramu_cli.registry import usable_beneficiaries, usable_providers
 from ramu_cli.rules.duplicates import LINE_KEY, repeated_line_key
-from ramu_cli.tariffs import load_tariffs
+from ramu_cli.tariffs import coverage_gaps, load_tariffs
 
 # Roles whose faulty rows are set aside by liquidation rather than stopping it.
 TOLERANT_ROLES = ("beneficiaries", "providers", "invoices")
@@ -104,11 +104,13 @@ def check_file(batch_dir: Path, role: str, today: date) -> FileReport:
 
 def check_tariffs(folder: Path) -> FileReport:
     try:
-        load_tariffs(folder)
+        tariffs = load_tariffs(folder)
     except InputError as exc:
         problems = exc.problems or [Problem(str(folder), exc.message)]
         return FileReport("tariffs", str(folder), None, "INVALID", len(problems), problems[:SHOWN_PROBLEMS])
-    return FileReport("tariffs", str(folder), None, "VALID")
+    # A coverage gap stops a liquidation only for a line that needs the rate.
+    gaps = coverage_gaps(tariffs)
+    return FileReport("tariffs", str(folder), None, "USABLE" if gaps else "VALID", len(gaps), gaps)
 
 
 def validate_batch(batch_dir: Path, tariffs: Path, today: date) -> ValidationReport:

@@ -82,7 +82,9 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
             bar.update(task, advance=1, description="Documents")
             meta = {"month": opts.month, "liquidation_date": opts.liquidation_date,
                     "tool_version": __version__, "tariffs_digest": tariffs.digest,
-                    "anomalies": registry.anomalies.height}
+                    "anomalies": registry.anomalies.height,
+                    "contest_days": tariffs.policy.contest_days,
+                    "run_id": manifest.liquidation_run_id(opts.month, manifest.sha256_file(parquet))}
             output_rows = documents_out.write_liquidation_documents(
                 folder, lines, orders, registry, meta)
             output_rows["liquidation.parquet"] = lines.height

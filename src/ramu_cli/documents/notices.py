@@ -6,6 +6,10 @@ paid: correct and resubmit rejected lines next month, or contest the decision
 within the contest period with the OGD's liquidation officer. Providers with
 only PAID lines get no notice; lines without a readable provider_id cannot be
 addressed and are left to the run's rejections.csv.
+
+A national month has hundreds of thousands of such lines: each line's HTML is
+built by polars expressions (escaped, formatted by documents.french), and the
+template only lays out each provider's page around them.
 """
 
 from __future__ import annotations
@@ -13,40 +17,72 @@ from __future__ import annotations
 from datetime import timedelta
 
 import polars as pl
+from markupsafe import Markup
 
-from ramu_cli.documents.render import render
-
-CONTEST_DAYS = 30
-"""Days after the liquidation date to contest a decision (brief of issue 5; meta["contest_days"] overrides)."""
+from ramu_cli.contract import REASON_LABELS
+from ramu_cli.documents.french import MISSING, date_fr_expr, fcfa_expr
+from ramu_cli.documents.render import escape_expr, reason_label, render
+from ramu_cli.documents.tables import STATUS_FR
+from ramu_cli.tariffs import DEFAULT_CONTEST_DAYS
 
 # Reasons that a corrected resubmission cannot cure: the line was already paid
 # (duplicates) or came too late; the provider may only contest.
 NOT_RESUBMITTABLE = ("R09", "R10", "R13")
 
-LINE_FIELDS = ("row_id", "ogd", "invoice_id", "line_no", "beneficiary_id", "act_code", "service_date",
-               "status", "billed", "payable", "disallowed", "reasons")
+
+def _text(column: str) -> pl.Expr:
+    return escape_expr(pl.col(column).cast(pl.String)).fill_null(MISSING)
+
+
+def _line_html() -> pl.Expr:
+    """The two table rows of one notice line, as the template used to write them."""
+    reasons = pl.col("reasons").list.eval(
+        pl.lit('<span class="reason">') + escape_expr(pl.element().replace_strict(
+            {c: reason_label(c) for c in REASON_LABELS}, return_dtype=pl.String))
+        + pl.lit("</span>")).list.join(" ; ")
+    motif = pl.when(pl.col("reasons").list.len() < 2).then(pl.lit("Motif")).otherwise(pl.lit("Motifs"))
+    ogd = pl.col("ogd").fill_null("OGD illisible")
+    return pl.concat_str([
+        pl.lit('<tbody class="line">\n<tr class="data">\n<td><span class="id">'), _text("invoice_id"),
+        pl.lit('</span><br><span class="muted">ligne '), _text("line_no"),
+        pl.lit("</span></td><td>"), escape_expr(ogd),
+        pl.lit('</td><td class="id">'), _text("beneficiary_id"),
+        pl.lit('</td><td class="id">'), _text("act_code"),
+        pl.lit('</td>\n<td class="nowrap">'), date_fr_expr(pl.col("service_date")),
+        pl.lit('</td><td class="status-'), pl.col("status"), pl.lit('">'),
+        pl.col("status").replace_strict(STATUS_FR, return_dtype=pl.String),
+        pl.lit('</td>\n<td class="money">'), fcfa_expr(pl.col("billed")),
+        pl.lit('</td><td class="money">'), fcfa_expr(pl.col("payable")),
+        pl.lit('</td><td class="money">'), fcfa_expr(pl.col("disallowed")),
+        pl.lit('</td>\n</tr>\n<tr class="why"><td colspan="9"><span class="muted">'), motif,
+        pl.lit(" :</span>\n"), reasons, pl.lit("</td></tr>\n</tbody>\n"),
+    ])
 
 
 def render_rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta: dict) -> dict[str, str]:
     """provider_id -> notice HTML, for every provider with at least one REJECTED or REDUCED line."""
     picked = (lines.filter((pl.col("status") != "PAID") & pl.col("provider_id").is_not_null())
-              .select("provider_id", *LINE_FIELDS)
               .sort("provider_id", "row_id", nulls_last=True))
     if picked.is_empty():
         return {}
+    final = pl.col("reasons").filter(pl.col("status") == "REJECTED").explode()
+    per_provider = (picked.with_columns(html=_line_html())
+                    .group_by("provider_id", maintain_order=True)
+                    .agg(pl.col("html").str.join(""), pl.len().alias("lines"),
+                         (pl.col("status") == "REJECTED").sum().alias("rejected"),
+                         (pl.col("status") == "REDUCED").sum().alias("reduced"),
+                         pl.col("billed").sum(), pl.col("payable").sum(), pl.col("disallowed").sum(),
+                         final.filter(final.is_in(NOT_RESUBMITTABLE)).unique().sort().alias("final_codes")))
     names = providers.select("provider_id", "name", "level", "region").unique("provider_id", keep="first")
     known = {r["provider_id"]: r for r in names.to_dicts()}
-    contest_days = int(meta.get("contest_days", CONTEST_DAYS))
+    contest_days = int(meta.get("contest_days", DEFAULT_CONTEST_DAYS))
     deadline = meta["liquidation_date"] + timedelta(days=contest_days)
     notices: dict[str, str] = {}
-    for (provider_id,), part in picked.partition_by("provider_id", as_dict=True, maintain_order=True).items():
-        rows = part.drop("provider_id").to_dicts()
-        rejected = [r for r in rows if r["status"] == "REJECTED"]
-        reduced = [r for r in rows if r["status"] == "REDUCED"]
-        sums = {k: sum(int(r[k] or 0) for r in rows) for k in ("billed", "payable", "disallowed")}
-        final = sorted({c for r in rejected for c in r["reasons"] if c in NOT_RESUBMITTABLE})
-        notices[provider_id] = render(
-            "rejection_notice.html", meta=meta, provider_id=provider_id, provider=known.get(provider_id),
-            rows=rows, rejected=len(rejected), reduced=len(reduced), sums=sums,
-            final_codes=final, contest_days=contest_days, contest_deadline=deadline)
+    for r in per_provider.iter_rows(named=True):
+        notices[r["provider_id"]] = render(
+            "rejection_notice.html", meta=meta, provider_id=r["provider_id"],
+            provider=known.get(r["provider_id"]), rows_html=Markup(r["html"]), line_count=r["lines"],
+            rejected=r["rejected"], reduced=r["reduced"],
+            sums={k: r[k] for k in ("billed", "payable", "disallowed")},
+            final_codes=r["final_codes"], contest_days=contest_days, contest_deadline=deadline)
     return notices

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -107,10 +108,17 @@ def environment() -> Environment:
     return env
 
 
+def escape_expr(expr: pl.Expr) -> pl.Expr:
+    """HTML-escape a text column as markupsafe does, for HTML built by polars."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;"), ("'", "&#39;")):
+        expr = expr.str.replace_all(char, entity, literal=True)
+    return expr
+
+
 def render(template: str, **context) -> str:
     """Render one template with its context; the text is the document, byte-stable."""
     return environment().get_template(template).render(**context)
 
 
 __all__ = ["render", "environment", "Markup", "OGD_NAMES", "LEVEL_FR", "CATEGORY_FR",
-           "reason_label", "ogd_label"]
+           "reason_label", "ogd_label", "escape_expr"]
