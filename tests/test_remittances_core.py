@@ -19,9 +19,9 @@ from ramu_cli.remittances import (
     PenaltyPolicy,
     RemittanceResult,
     check_invariants,
-    percent_to_bp,
     reconcile,
 )
+from ramu_cli.tariffs import percent_to_bp
 
 POLICY = PenaltyPolicy(deadline_days=15, initial_bp=500, monthly_bp=150)
 D = date

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from ramu_cli.errors import InputError, InvariantError, Problem
+from ramu_cli.errors import InvariantError, Problem
 
 KEYS = ["ogd", "period"]
 
@@ -71,30 +70,6 @@ class RemittanceResult:
     # Σ transfers per (ogd, period) counted in the audit (TRANSFER_TOTAL_COLUMNS);
     # None when the result was built by hand: that invariant is then not checked.
     transfers: pl.DataFrame | None = field(default=None, repr=False)
-
-
-def percent_to_bp(value: float | int | str, key: str) -> int:
-    """A policy percent with at most two decimals, as integer basis points ("1.5" -> 150)."""
-    try:
-        if isinstance(value, bool):
-            raise InvalidOperation
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        number = None
-    if number is None or not number.is_finite():
-        raise InputError(
-            f"Dossier de tarifs invalide : la clé « {key} » de policy.toml doit être "
-            f"un pourcentage (par exemple 1.5), pas « {value} ».")
-    bp = number * 100
-    if bp != bp.to_integral_value():
-        raise InputError(
-            f"Dossier de tarifs invalide : la clé « {key} » de policy.toml vaut « {value} », "
-            "un pourcentage a au plus deux décimales (par exemple 1.5 ou 2.25).")
-    if bp < 0:
-        raise InputError(
-            f"Dossier de tarifs invalide : la clé « {key} » de policy.toml vaut « {value} », "
-            "un pourcentage de pénalité ne peut pas être négatif.")
-    return int(bp)
 
 
 # --------------------------------------------------------------------------- #

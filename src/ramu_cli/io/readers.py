@@ -64,11 +64,15 @@ def _sniff_csv(path: Path) -> tuple[str, str]:
     with path.open("rb") as fh:
         first = fh.read(1 << 16)
         chunk = first
-        while chunk:
+        while True:
             try:
-                decoder.decode(chunk)
+                # final on the last (empty) read: a file ending inside a UTF-8
+                # sequence (a latin-1 "é" as its last byte) is not UTF-8.
+                decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError:
                 encoding = "cp1252"
+                break
+            if not chunk:
                 break
             chunk = fh.read(1 << 20)
     text = first.decode(encoding if encoding == "utf-8" else "latin-1", errors="replace")
@@ -81,16 +85,24 @@ def _transcode_to_utf8(path: Path) -> Path:
     """Stream a Windows-1252/latin-1 file into a UTF-8 copy that polars can scan."""
     target = _scratch_dir() / f"{len(list(_scratch_dir().iterdir()))}-{path.name}"
     # cp1252 leaves five bytes undefined; latin-1 maps them, so a file that
-    # uses them still reads instead of failing.
+    # uses them still reads instead of failing. Only those bytes fall back to
+    # latin-1: the rest of the chunk stays Windows-1252 (œ, ’, € …).
     with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
         data = src.read(1 << 22)
         while data:
-            try:
-                dst.write(data.decode("cp1252"))
-            except UnicodeDecodeError:
-                dst.write(data.decode("latin-1"))
+            dst.write(data.decode("cp1252", errors=_LATIN1_FALLBACK))
             data = src.read(1 << 22)
     return target
+
+
+def _latin1_for_undefined(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+_LATIN1_FALLBACK = "ramu-cp1252-latin1"
+codecs.register_error(_LATIN1_FALLBACK, _latin1_for_undefined)
 
 
 def _read_error(path: Path, exc: Exception) -> InputError:

@@ -101,4 +101,4 @@ def write_csv(df: pl.DataFrame, path: Path, headings: dict[str, str] | None = No
 
 
 # The XLSX writer lives in its own module: vectorised (no loop over cells), byte-stable.
-from ramu_cli.io.xlsx import write_xlsx  # noqa: E402  (re-exported)
+from ramu_cli.io.xlsx import write_xlsx  # noqa: E402, F401  (re-exported)
