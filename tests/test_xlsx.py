@@ -129,6 +129,14 @@ def test_text_is_made_legal_and_inert(tmp_path: Path) -> None:
                    "  espaces  ", "'=SUM(A1)", "'=1"]
 
 
+def test_text_longer_than_excel_allows_is_cut(tmp_path: Path) -> None:
+    path = tmp_path / "long.xlsx"
+    write_xlsx({"L": (pl.DataFrame({"t": ["é" * 40_000, "=" + "a" * 32_767, "court"]}), {})},
+               path)
+    got = pl.read_excel(path, engine="calamine")["t"].to_list()
+    assert got == ["é" * 32_767, "'=" + "a" * 32_765, "court"]
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(["=x", "\x00", "", " ", "\r\n", "a\u0085b\u2028c", "\ufffe\uffff"])
@@ -213,7 +221,7 @@ def test_every_part_is_well_formed_and_in_fixed_order(workbook: Path) -> None:
 
     amount, day = _cell(sheet, "B2"), _cell(sheet, "C2")
     assert (amount.get("t"), amount.findtext("m:v", namespaces=NS)) == (None, "1")
-    assert number_format(amount) == "# ##0"
+    assert number_format(amount) == "#,##0"
     assert day.findtext("m:v", namespaces=NS) == "46053"  # 31/01/2026 - 30/12/1899
     assert number_format(day) == "dd/mm/yyyy"
     formula = _cell(sheet, "A3")
@@ -230,7 +238,7 @@ def test_every_part_is_well_formed_and_in_fixed_order(workbook: Path) -> None:
     for cell in (total_label, total):
         assert styles.xpath("//m:fonts/m:font", namespaces=NS)[
             int(xfs[int(cell.get("s"))].get("fontId"))].find("m:b", NS) is not None
-    assert number_format(total) == "# ##0"
+    assert number_format(total) == "#,##0"
 
 
 def test_sheet_names_are_cut_escaped_and_checked(tmp_path: Path) -> None:

@@ -2,23 +2,25 @@
 
 The cell-by-cell xlsxwriter loop took 16.6 s for 200,000 rows x 25 columns.
 Here each column becomes a few polars string pieces (`<c r="B` + row number +
-`" s="2"><v>` + value + `</v></c>`), each row one flat `concat_str` over every
-column's pieces, and the sheet those rows one per line: the only Python loops
-run over sheets and columns, never over rows or cells.
+`" s="2"><v>` + value + `</v></c>`) and each row one flat `concat_str` over every
+column's pieces: the only Python loops run over sheets and columns, never over
+rows or cells. Text steps (illegal characters, formula starts, escapes) run
+only on the columns where some value needs them.
 
-The sheet's XML never becomes Python strings: polars hands its UTF-8 bytes
-over through Arrow, and zlib deflates them in fixed 4 MiB pieces on every core
-(pigz's method: each piece ends on a sync flush, so the pieces join into one
-DEFLATE stream). The pieces do not depend on the number of cores, so neither
-do the bytes. zipfile cannot take an already compressed stream: the few dozen
-lines of ZIP container (local headers, central directory) are written here,
-and the tests read the result back with zipfile, calamine, fastexcel and lxml.
+Rows are built and deflated in pieces of about CELLS_PER_PIECE cells, on every
+core: polars hands each piece's UTF-8 bytes to zlib through Arrow's buffer (no
+Python strings), and each piece gets its own compressor ending on a sync flush,
+so the pieces join into one DEFLATE stream (pigz's method). The pieces depend
+only on the frame's width, never on the number of cores, so neither do the
+bytes. zipfile cannot take an already compressed stream: the few dozen lines of
+ZIP container (local headers, central directory) are written here, and the
+tests read the result back with zipfile, calamine, fastexcel and lxml.
 
 The package is deterministic: fixed document times, fixed ZIP member times,
 attributes and order, so the same frames give byte-identical files.
 
 Cells, as the former xlsxwriter writer wrote them:
-- integers: numbers, number format "# ##0";
+- integers: numbers, number format "#,##0" (the reader's thousands separator: a space in French Excel);
 - dates: Excel serial numbers (days since 1899-12-30), format "dd/mm/yyyy";
 - booleans: the strings "oui" / "non";
 - lists: their items joined with ", ";
@@ -53,9 +55,9 @@ SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 # Cell style indexes in xl/styles.xml (cellXfs), in the order written there.
 STYLE_HEADER = 1  # bold, shaded, bordered, wrapped
-STYLE_INTEGER = 2  # "# ##0"
+STYLE_INTEGER = 2  # "#,##0"
 STYLE_DATE = 3  # "dd/mm/yyyy"
-STYLE_TOTAL = 4  # bold, "# ##0", top border
+STYLE_TOTAL = 4  # bold, "#,##0", top border
 
 # Days from 1899-12-30 (Excel's day 0) to 1970-01-01 (polars' day 0).
 EXCEL_EPOCH_OFFSET = (date(1970, 1, 1) - date(1899, 12, 30)).days  # 25569
@@ -453,7 +455,7 @@ def _styles() -> bytes:
     thin = '<{0} style="thin"><color auto="1"/></{0}>'
     all_thin = "".join(thin.format(side) for side in ("left", "right", "top", "bottom"))
     return (XML_DECL + f'<styleSheet xmlns="{MAIN_NS}">'
-            '<numFmts count="2"><numFmt numFmtId="164" formatCode="# ##0"/>'
+            '<numFmts count="2"><numFmt numFmtId="164" formatCode="#,##0"/>'
             '<numFmt numFmtId="165" formatCode="dd/mm/yyyy"/></numFmts>'
             f'<fonts count="2"><font>{font}</font><font><b/>{font}</font></fonts>'
             '<fills count="3"><fill><patternFill patternType="none"/></fill>'
