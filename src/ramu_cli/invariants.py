@@ -25,10 +25,10 @@ def check_lines(lines: pl.DataFrame, input_rows: int) -> None:
     if lines.height and not lines.select(
             (pl.col("row_id") == pl.int_range(1, pl.len() + 1)).all()).item():
         raise InvariantError("Les lignes liquidées ne suivent pas l'ordre du fichier (row_id 1..n).")
-    broken = lines.filter(
+    broken = lines.lazy().filter(
         (pl.col("billed") != pl.col("payable") + pl.col("copay") + pl.col("disallowed"))
         | pl.any_horizontal([pl.col(c) < 0 for c in AMOUNTS])
-        | pl.any_horizontal([pl.col(c).is_null() for c in AMOUNTS]))
+        | pl.any_horizontal([pl.col(c).is_null() for c in AMOUNTS])).select("row_id").collect()
     if broken.height:
         raise InvariantError(
             f"Conservation rompue sur {broken.height} ligne(s) : facturé ≠ payé + ticket modérateur + rejeté.",
@@ -42,7 +42,7 @@ def check_lines(lines: pl.DataFrame, input_rows: int) -> None:
 
 def check_orders(lines: pl.DataFrame, orders: pl.DataFrame) -> None:
     """Payment orders carry exactly the payable of the lines that are paid."""
-    expected = int(lines.filter(pl.col("status") != "REJECTED")["payable"].sum() or 0)
+    expected = int(lines.select(pl.col("payable").filter(pl.col("status") != "REJECTED").sum()).item() or 0)
     got = int(orders["payable"].sum() or 0)
     if expected != got:
         raise InvariantError(f"Total des ordres de paiement ({got}) ≠ total payable des lignes ({expected}).")

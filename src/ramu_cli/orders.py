@@ -19,11 +19,14 @@ ORDER_COLUMNS = ["order_no", "ogd", "provider_id", "provider_name", "level", "re
 def payment_orders(lines: pl.DataFrame, providers: pl.DataFrame, policy: Policy,
                    month: str, liquidation_date: date) -> pl.DataFrame:
     """The run's payment orders, with bank details and due date."""
-    kept = lines.filter(pl.col("status") != "REJECTED")
-    grouped = (kept.group_by("ogd", "provider_id", "funder")
+    # Lazy, so only the five columns used are read: filtering the whole frame
+    # would copy every column of millions of lines.
+    grouped = (lines.lazy().filter(pl.col("status") != "REJECTED")
+               .group_by("ogd", "provider_id", "funder")
                .agg(pl.len().cast(pl.Int64).alias("lines"), pl.col("billed").sum(), pl.col("payable").sum())
                .filter(pl.col("payable") > 0)
-               .sort("ogd", "provider_id", "funder"))
+               .sort("ogd", "provider_id", "funder")
+               .collect())
     seq = pl.int_range(1, pl.len() + 1).over("ogd")
     stamp = month.replace("-", "")
     due = pl.col("level").replace_strict(policy.payment_due_days, default=30, return_dtype=pl.Int64)

@@ -33,7 +33,11 @@ def _anomalies(df: pl.DataFrame, file: str, column: str, message: str) -> pl.Dat
                      pl.lit(message).alias("message"))
 
 
-def _cell_faults(scan: TableScan) -> pl.DataFrame:
+def _cell_faults(scan: TableScan, typed: pl.DataFrame) -> pl.DataFrame:
+    """The faulty cells, read again only when the typed rows say there are some."""
+    if not typed["cell_fault"].any():
+        return pl.DataFrame(schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
+                                    "value": pl.String, "message": pl.String})
     return scan.problems().select(pl.lit(scan.label).alias("file"), pl.col("row_id").alias("row"),
                                   "column", "value", "message").collect()
 
@@ -56,7 +60,7 @@ def usable_beneficiaries(scan: TableScan, liquidation_date: date) -> tuple[pl.Da
     ]
     flagged = df.with_columns(bad=pl.col("cell_fault") | pl.any_horizontal(
         [c.fill_null(False) for c, _, _ in own_faults]))
-    parts = [_cell_faults(scan)]
+    parts = [_cell_faults(scan, df)]
     for cond, column, message in own_faults:
         parts.append(_anomalies(df.filter(cond.fill_null(False)), file, column, message))
 
@@ -82,7 +86,7 @@ def usable_providers(scan: TableScan) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Providers with a unique id and readable values; and the rest as anomalies."""
     df = scan.typed().collect()
     dup = (pl.len().over("provider_id") > 1) & pl.col("provider_id").is_not_null()
-    parts = [_cell_faults(scan),
+    parts = [_cell_faults(scan, df),
              _anomalies(df.filter(dup), scan.label, "provider_id", "identifiant en double dans la liste des prestataires")]
     usable = df.filter(~pl.col("cell_fault") & ~dup).select(PROVIDER_LOOKUP)
     return usable, pl.concat(parts).sort("row", "column")

@@ -200,12 +200,17 @@ class TableScan:
 
     def problems(self) -> pl.LazyFrame:
         """One row per faulty cell: row_id, column, value (as text), message."""
-        parts = []
-        for column in self.table.columns:
-            n = column.name
-            parts.append(self._checked.filter(pl.col(f"__f_{n}").is_not_null()).select(
-                pl.col(ROW_ID), pl.lit(n).alias("column"),
-                pl.col(n).cast(pl.String).alias("value"), pl.col(f"__f_{n}").alias("message")))
+        names = self.table.names
+        faults = [pl.col(f"__f_{n}") for n in names]
+        # One pass over the file keeps the (few) faulty rows; they are then
+        # split cell by cell in memory instead of re-reading the file per column.
+        faulty = (self._checked.filter(pl.any_horizontal([f.is_not_null() for f in faults]))
+                  .select(ROW_ID, *[pl.col(n).cast(pl.String) for n in names], *faults)
+                  .collect().lazy())
+        parts = [faulty.filter(pl.col(f"__f_{n}").is_not_null()).select(
+                     pl.col(ROW_ID), pl.lit(n).alias("column"), pl.col(n).alias("value"),
+                     pl.col(f"__f_{n}").alias("message"))
+                 for n in names]
         return pl.concat(parts).sort(ROW_ID, "column")
 
 
