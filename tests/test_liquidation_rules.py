@@ -834,15 +834,18 @@ def test_cli_rerun_is_byte_identical(tmp_path, tariff_dir, write_batch):
         assert (tmp_path / "out1" / f).read_bytes() == (tmp_path / "out2" / f).read_bytes(), f
 
 
+COVERAGE_WITHOUT_ANAM_HOSPITAL = [
+    dict(ogd=o, care_type=c, rate_percent=r, valid_from=D(2020, 1, 1), valid_to=None)
+    for o, c, r in [("CMSS", "AMBULATORY", 70), ("CMSS", "HOSPITAL", 80),
+                    ("INPS", "AMBULATORY", 70), ("INPS", "HOSPITAL", 80),
+                    ("UTM", "AMBULATORY", 70), ("UTM", "HOSPITAL", 80),
+                    ("ANAM", "AMBULATORY", 100)]]
+
+
 def test_cli_coverage_gap_exit_3(tmp_path, tariff_factory, write_batch):
     # Coverage without ANAM × HOSPITAL, and a PAID-able ANAM hospital line (CHIR at HR
     # with referral; CHIR is not free care, so it needs the rate).
-    coverage = [dict(ogd=o, care_type=c, rate_percent=r, valid_from=D(2020, 1, 1), valid_to=None)
-                for o, c, r in [("CMSS", "AMBULATORY", 70), ("CMSS", "HOSPITAL", 80),
-                                ("INPS", "AMBULATORY", 70), ("INPS", "HOSPITAL", 80),
-                                ("UTM", "AMBULATORY", 70), ("UTM", "HOSPITAL", 80),
-                                ("ANAM", "AMBULATORY", 100)]]
-    tariffs = tariff_factory(tmp_path / "tarifs-trou", coverage=coverage)
+    tariffs = tariff_factory(tmp_path / "tarifs-trou", coverage=COVERAGE_WITHOUT_ANAM_HOSPITAL)
     batch = _default_batch(write_batch, tmp_path / "lot", [
         line(beneficiary_id="A200", ogd="ANAM", provider_id="P-HR", act_code="CHIR",
              unit_price=50000, referral=True)])
@@ -858,12 +861,7 @@ def test_cli_coverage_gap_exit_3(tmp_path, tariff_factory, write_batch):
 def test_cli_coverage_gap_no_line_needs_it_exit_0(tmp_path, tariff_factory, write_batch):
     # Same gap (no ANAM × HOSPITAL rate) but the only ANAM line is ambulatory: the
     # rulebook stops a run only for a line that needs the missing rate.
-    coverage = [dict(ogd=o, care_type=c, rate_percent=r, valid_from=D(2020, 1, 1), valid_to=None)
-                for o, c, r in [("CMSS", "AMBULATORY", 70), ("CMSS", "HOSPITAL", 80),
-                                ("INPS", "AMBULATORY", 70), ("INPS", "HOSPITAL", 80),
-                                ("UTM", "AMBULATORY", 70), ("UTM", "HOSPITAL", 80),
-                                ("ANAM", "AMBULATORY", 100)]]
-    tariffs = tariff_factory(tmp_path / "tarifs-trou", coverage=coverage)
+    tariffs = tariff_factory(tmp_path / "tarifs-trou", coverage=COVERAGE_WITHOUT_ANAM_HOSPITAL)
     batch = _default_batch(write_batch, tmp_path / "lot", [
         line(beneficiary_id="A200", ogd="ANAM", act_code="CONS", unit_price=1000)])
     out = tmp_path / "out"

@@ -21,8 +21,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from ramu_cli.errors import InputError, RamuError
 
-# Progress and messages go to stderr; stdout is kept for --json.
+# Progress and messages go to stderr; stdout is kept for --json. Off a terminal
+# (logs, cron mail) tables get 120 columns so amounts are not wrapped.
 console = Console(stderr=True, highlight=False)
+if not console.is_terminal:
+    console.width = max(console.width, 120)
 
 TARIFFS_HELP = "Dossier des tarifs (actes, prix, taux, politique). Par défaut : les tarifs livrés."
 JSON_HELP = "Écrire un seul objet JSON sur la sortie standard (pour les scripts)."

@@ -163,7 +163,7 @@ def _print_summary(summary: dict) -> None:
     t = summary["totals"]
     table.add_row("[bold]Total[/]", fcfa(t["collected"]), fcfa(t["remitted"]),
                   fcfa(t["outstanding"]), fcfa(t["penalty"]))
-    console.print(table, width=None if console.is_terminal else max(console.width, 120))
+    console.print(table)
     if t["excess"]:
         excess = ", ".join(f"{r['ogd']} {fcfa(r['excess'])}" for r in summary["by_ogd"] if r["excess"])
         console.print(f"Versé au-delà de l'encaissé (excédent, jamais imputé ailleurs) : "
