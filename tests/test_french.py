@@ -294,3 +294,21 @@ def test_amount_in_words_spelling_sweep():
         _check_spelling(n)
     for n in range(0, 1_000_000_000, 1_000_000):
         _check_spelling(n)
+
+
+def test_number_words_is_num2words_on_a_wide_sweep():
+    """The cached split (millions, thousands, units) gives num2words' own text."""
+    import random
+
+    from num2words import num2words
+
+    from ramu_cli.documents.french import number_words
+
+    rng = random.Random(2026)
+    numbers = list(range(0, 3000))
+    numbers += [k * 1000 + j for k in range(0, 1000, 7) for j in (0, 1, 80, 100, 200, 201)]
+    numbers += [k * 1_000_000 + j for k in (1, 2, 80, 100, 200, 201, 999, 1000, 2000)
+                for j in (0, 1, 1000, 80_000, 200_000, 201_000, 999_999)]
+    numbers += [rng.randrange(0, 10**12) for _ in range(3000)]
+    for n in numbers:
+        assert number_words(n) == num2words(n, lang="fr"), n

@@ -21,6 +21,7 @@ import math
 import operator
 import re
 from datetime import date
+from functools import cache
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
@@ -135,6 +136,20 @@ def pluralize(n: int, singular: str, plural: str) -> str:
     return f"{group_digits(n)} {word}"
 
 
+@cache
+def _num2words_fr(n: int) -> str:
+    return num2words(n, lang="fr")
+
+
+def number_words(n: int) -> str:
+    """num2words(n, lang="fr"), built from the words of its millions, thousands and
+    units parts, each cached: a month's orders then cost a few hundred library
+    calls instead of one per order. The result is num2words' own text (French
+    joins the parts with a space; tests compare the two on a wide sweep)."""
+    parts = (n - n % 1_000_000, n % 1_000_000 - n % 1000, n % 1000)
+    return " ".join(_num2words_fr(p) for p in parts if p) or _num2words_fr(0)
+
+
 def amount_in_words(n: int) -> str:
     """An amount in francs in French words, as written on payment orders.
 
@@ -148,7 +163,7 @@ def amount_in_words(n: int) -> str:
     n = _as_int(n)
     if n < 0:
         raise ValueError(f"montant négatif, impossible à écrire en lettres : {n}")
-    words = num2words(n, lang="fr")
+    words = number_words(n)
     if n < 2:  # "zéro franc", "un franc"
         return f"{words} franc CFA"
     last = words.rsplit(" ", 1)[-1]
