@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import typer
+from typer import rich_utils
 
 from ramu_cli import __version__
 from ramu_cli.commands import commit, liquidate, remittances, samples, validate, verify
+
+# Typer's help panels, in the officers' language.
+rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
+rich_utils.OPTIONS_PANEL_TITLE = "Options"
+rich_utils.COMMANDS_PANEL_TITLE = "Commandes"
+rich_utils.ERRORS_PANEL_TITLE = "Erreur"
+rich_utils.DEFAULT_STRING = "[par défaut : {}]"
+rich_utils.REQUIRED_LONG_STRING = "[obligatoire]"
 
 app = typer.Typer(
     name="ramu",
