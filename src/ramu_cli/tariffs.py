@@ -60,7 +60,11 @@ class Tariffs:
     coverage: pl.DataFrame
     policy: Policy
     digest: str
-    files: list[Path]
+    files: list[Path]          # acts, prices, coverage, policy: the files the digest covers
+
+    @property
+    def coverage_file(self) -> Path:
+        return self.files[2]
 
 
 def percent_to_bp(value: object, key: str, source: str = POLICY_FILE) -> int:
@@ -178,7 +182,7 @@ def coverage_gaps(tariffs: Tariffs) -> list[Problem]:
     Not an error of the folder by itself: the rulebook stops a liquidation only
     when a line needs the missing rate (liquidation.py says which).
     """
-    return _coverage_gaps(tariffs.coverage, str(tariffs.files[2]))
+    return _coverage_gaps(tariffs.coverage, str(tariffs.coverage_file))
 
 
 def _coverage_gaps(coverage: pl.DataFrame, source: str) -> list[Problem]:
