@@ -99,7 +99,9 @@ def test_ids_keep_leading_zeros(batches, fmt):
 
 
 def test_csv_is_what_officers_send(batches):
-    text = (batches["csv"] / "invoices.csv").read_text(encoding="utf-8")
+    raw = (batches["csv"] / "invoices.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfinvoice_id;")  # UTF-8 BOM, so Excel shows accents right
+    text = raw.decode("utf-8-sig")
     header, first = text.splitlines()[:2]
     assert header.split(";")[:3] == ["invoice_id", "line_no", "provider_id"]
     assert first.split(";")[5][2] == "/" and first.split(";")[-1] in ("oui", "non")

@@ -34,7 +34,7 @@ def by_role(report: dict) -> dict[str, dict]:
 
 
 def sample_rows(role: str) -> list[dict]:
-    with (SAMPLE / f"{role}.csv").open(encoding="utf-8", newline="") as fh:
+    with (SAMPLE / f"{role}.csv").open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh, delimiter=";"))
 
 
@@ -268,7 +268,7 @@ def test_validate_writes_nothing(tmp_path, as_json):
     tariffs = tmp_path / "tarifs"
     shutil.copytree(default_tariff_folder(), tariffs)
     providers = batch / "providers.csv"  # Windows-1252: transcoding must not write here
-    providers.write_bytes(providers.read_text(encoding="utf-8").encode("cp1252"))
+    providers.write_bytes(providers.read_text(encoding="utf-8-sig").encode("cp1252"))
     before = _snapshot(tmp_path)
     result = invoke("validate", batch, "--tariffs", tariffs, *(["--json"] if as_json else []))
     assert result.exit_code == 0, result.output

@@ -1224,6 +1224,7 @@ class _TableWriter:
         elif self.fmt == "csv":
             if self._csv is None:
                 self._csv = self.path.open("wb")
+                self._csv.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then shows the accents right
                 _csv_frame(df).write_csv(self._csv, separator=";", include_header=True)
             else:
                 _csv_frame(df).write_csv(self._csv, separator=";", include_header=False)

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", min=0, metavar="S",
                                  help="Graine du tirage : même graine et mêmes options, mêmes fichiers."),
         fmt: Format = typer.Option(Format.parquet, "--format", case_sensitive=False,
-                                   help="Format des fichiers : parquet (référence), csv (UTF-8, « ; », dates "
+                                   help="Format des fichiers : parquet (référence), csv (UTF-8 avec BOM pour Excel, « ; », dates "
                                         "JJ/MM/AAAA) ou xlsx (200 000 lignes au plus)."),
         beneficiaries: int | None = typer.Option(
             None, "--beneficiaries", min=50, metavar="N",
