@@ -105,16 +105,20 @@ def _reason_lists(codes: list[str]) -> pl.LazyFrame:
          for i, code in enumerate(codes)]).list.drop_nulls())
 
 
-def liquidation_plan(invoices: pl.LazyFrame, registry: Registry, tariffs: Tariffs,
-                     ledger: pl.LazyFrame | None, liquidation_date: date) -> pl.LazyFrame:
-    """The lazy plan of the line-level result (plus `coverage_missing` for the caller)."""
-    policy = tariffs.policy
+def duplicate_flags(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
+    """The invoice rows with the whole-batch flags r14, r09 and r13."""
     base = invoices.with_columns(repeated_line_key=repeated_line_key())
     base = base.with_columns(r14=pl.col("cell_fault") | pl.col("repeated_line_key"))
     base = (base.join(_r09_flags(base), on="row_id", how="left", maintain_order="left")
             .with_columns(pl.col("r09").fill_null(False)))
-    base = _r13_flags(base, ledger)
-    frame = _lookups(base, registry, tariffs)
+    return _r13_flags(base, ledger)
+
+
+def decision_plan(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs,
+                  liquidation_date: date) -> pl.LazyFrame:
+    """The lazy plan of the line-level result (plus `coverage_missing` for the caller)."""
+    policy = tariffs.policy
+    frame = _lookups(flagged, registry, tariffs)
 
     rules = reason_rules(policy, liquidation_date)
     rejected = pl.any_horizontal(list(rules.values()))
@@ -147,11 +151,14 @@ def liquidation_plan(invoices: pl.LazyFrame, registry: Registry, tariffs: Tariff
 def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
               ledger: pl.LazyFrame | None, liquidation_date: date) -> LiquidationResult:
     """Run the plan; a missing coverage rate for a line that needs one stops the run."""
-    # Read once into memory: the plan looks at the invoices several times
-    # (duplicates, distinct dates, lookups) and a scan would be repeated.
+    # Each stage is read several times by the next (R09 groups, distinct service
+    # dates, lookups): collected once, it is not computed again for each reader.
     typed = invoices.typed().collect()
-    plan = liquidation_plan(typed.lazy(), registry, tariffs, ledger, liquidation_date)
-    df = plan.collect()
+    input_rows = typed.height
+    flagged = duplicate_flags(typed.lazy(), ledger).collect()
+    del typed  # flagged holds every column: keep one copy of the lines in memory
+    df = decision_plan(flagged.lazy(), registry, tariffs, liquidation_date).collect()
+    del flagged
     gaps = df.filter(pl.col("coverage_missing"))
     if gaps.height:
         summary = (gaps.group_by("_coverage_ogd", "_coverage_care_type")
@@ -165,4 +172,4 @@ def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
         raise InputError(f"Taux de prise en charge manquant dans le dossier des tarifs : ajoutez les taux "
                          f"manquants à {tariffs.coverage_file.name} puis relancez. Rien n'a été écrit.", problems)
     lines = df.drop("coverage_missing", "_coverage_ogd", "_coverage_care_type")
-    return LiquidationResult(lines=lines, input_rows=typed.height)
+    return LiquidationResult(lines=lines, input_rows=input_rows)
