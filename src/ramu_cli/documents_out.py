@@ -34,6 +34,8 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
                folder / "payment_orders.xlsx",
                totals={"Ordres de paiement": ["lines", "billed", "payable"]})
     write_csv(rejections, folder / "rejections.csv")
+    # Registry rows set aside (treated as absent): which file, row and column, and why.
+    write_csv(registry.anomalies, folder / "anomalies.csv")
     write_xlsx({"Lignes rejetées ou réduites": (rejections, REJECTION_HEADINGS)},
                folder / "rejections.xlsx",
                totals={"Lignes rejetées ou réduites": ["billed", "allowed", "payable", "disallowed"]})
@@ -51,7 +53,8 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
     for provider_id, html in sorted(notices.render_rejection_notices(lines, providers, meta).items()):
         (notice_dir / f"{_safe_name(provider_id)}.html").write_text(html, encoding="utf-8")
     return {"payment_orders.csv": orders.height, "payment_orders.xlsx": orders.height,
-            "rejections.csv": rejections.height, "rejections.xlsx": rejections.height}
+            "rejections.csv": rejections.height, "rejections.xlsx": rejections.height,
+            "anomalies.csv": registry.anomalies.height}
 
 
 def _safe_name(provider_id: str) -> str:
