@@ -35,7 +35,7 @@ _INT_PLAIN = r"^[+-]?\d+$"
 _INT_GROUPED = r"^[+-]?\d{1,3}(?:[ \u00a0\u202f.]\d{3})+$"
 _DATE_ISO = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_FR = r"^\d{2}/\d{2}/\d{4}$"
-_PERIOD = r"^\d{4}-(?:0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^\d{4}-(?:0[1-9]|1[0-2])$"  # a month YYYY-MM
 
 
 class Kind(StrEnum):
@@ -91,7 +91,7 @@ class Column:
             up = raw.str.to_uppercase()
             return pl.when(up.is_in(self.values)).then(up)
         if self.kind is Kind.PERIOD:
-            return pl.when(raw.str.contains(_PERIOD)).then(raw)
+            return pl.when(raw.str.contains(PERIOD_PATTERN)).then(raw)
         return raw
 
     def value_ok(self, typed: pl.Expr) -> pl.Expr | None:

@@ -8,6 +8,7 @@ codes here, with a French message on stderr (or one JSON object with --json).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -69,6 +70,20 @@ def progress(enabled: bool = True):
                    disable=not (enabled and console.is_terminal))
     with bar:
         yield bar
+
+
+def resolve_month(folder: Path, month: str | None) -> str:
+    """--month, or the folder's own name when it is YYYY-MM; a usage error (exit 2) otherwise."""
+    from ramu_cli.contract import PERIOD_PATTERN
+    if month is None:
+        if re.match(PERIOD_PATTERN, folder.name):
+            return folder.name
+        raise typer.BadParameter(f"le dossier « {folder.name} » n'est pas nommé AAAA-MM : précisez "
+                                 "le mois avec --month AAAA-MM (par exemple 2026-10).", param_hint="--month")
+    if not re.match(PERIOD_PATTERN, month):
+        raise typer.BadParameter(f"« {month} » n'est pas un mois AAAA-MM (par exemple 2026-10).",
+                                 param_hint="--month")
+    return month
 
 
 def resolve_tariffs(tariffs: Path | None) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from rich.table import Table as RichTable
 
 from ramu_cli import __version__
 from ramu_cli.commands.common import (JSON_HELP, TARIFFS_HELP, console, emit_json, progress,
-                                      resolve_tariffs, run_command)
+                                      resolve_month, resolve_tariffs, run_command)
 from ramu_cli.contract import BENEFICIARIES, INVOICES, LIQUIDATION_COLUMNS, PROVIDERS
 from ramu_cli.documents.french import count_fr, fcfa, month_title
 from ramu_cli.invariants import check_lines, check_orders, check_written
@@ -23,24 +22,10 @@ from ramu_cli.orders import payment_orders, totals
 from ramu_cli.registry import load_registry
 from ramu_cli.tariffs import load_tariffs
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
 HELP = """Liquide les lignes de factures d'un mois : chaque ligne devient PAYÉE, RÉDUITE ou REJETÉE avec ses motifs ; écrit le résultat ligne à ligne, les ordres de paiement, les avis de rejet, un rapport HTML et un manifeste.
 
 Exemple : ramu liquidate samples/2026-10 --out sorties/2026-10
 """
-
-
-def resolve_month(batch_dir: Path, month: str | None) -> str:
-    """--month, or the batch folder's own name when it is YYYY-MM."""
-    if month is None:
-        if MONTH_RE.match(batch_dir.name):
-            return batch_dir.name
-        raise typer.BadParameter(f"le dossier « {batch_dir.name} » n'est pas nommé AAAA-MM : "
-                                 "précisez le mois avec --month AAAA-MM.", param_hint="--month")
-    if not MONTH_RE.match(month):
-        raise typer.BadParameter(f"« {month} » n'est pas un mois AAAA-MM.", param_hint="--month")
-    return month
 
 
 @dataclass

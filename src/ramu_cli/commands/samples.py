@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import time
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from ramu_cli.commands.common import TARIFFS_HELP, console, progress, resolve_tariffs, run_command
+from ramu_cli.commands.common import (TARIFFS_HELP, console, progress, resolve_month, resolve_tariffs,
+                                      run_command)
 from ramu_cli.contract import BATCH_TABLES
 from ramu_cli.io.readers import SUPPORTED_EXTENSIONS
 
 # Files an earlier `ramu samples` run leaves: OUT_DIR holding only these may be replaced.
 BATCH_FILE_NAMES = frozenset(f"{role}{ext}" for role in BATCH_TABLES for ext in SUPPORTED_EXTENSIONS)
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 HELP = """Écrire un lot d'exemple réaliste et reproductible (les cinq fichiers du mois).
 
@@ -34,18 +33,6 @@ class Format(StrEnum):
     parquet = "parquet"
     csv = "csv"
     xlsx = "xlsx"
-
-
-def _month_of(out_dir: Path, month: str | None) -> str:
-    if month is None:
-        if MONTH_RE.match(out_dir.name):
-            return out_dir.name
-        raise typer.BadParameter(f"indiquez le mois du lot (AAAA-MM, par exemple 2026-10) : le nom du "
-                                 f"dossier « {out_dir.name} » n'en est pas un.", param_hint="--month")
-    if not MONTH_RE.match(month):
-        raise typer.BadParameter(f"« {month} » n'est pas un mois AAAA-MM (par exemple 2026-10).",
-                                 param_hint="--month")
-    return month
 
 
 def _refuse(message: str) -> None:
@@ -81,7 +68,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from ramu_cli.samples import XLSX_MAX_LINES, SampleOptions, write_sample_batch
 
-        the_month = _month_of(out_dir, month)
+        the_month = resolve_month(out_dir, month)
         if fmt is Format.xlsx and invoices > XLSX_MAX_LINES:
             from ramu_cli.documents.french import count_fr
             _refuse(f"le format XLSX est réservé aux petits lots ({count_fr(XLSX_MAX_LINES)} lignes de "

@@ -13,6 +13,7 @@ from ramu_cli.contract import CATEGORIES, LEVELS, OGDS, STATUSES
 from ramu_cli.documents import french, svg
 from ramu_cli.documents.render import CATEGORY_FR, LEVEL_FR, ogd_label, reason_label, render
 from ramu_cli.documents.tables import FUNDER_FR, STATUS_FR
+from ramu_cli.orders import totals as run_totals
 
 TOP_PROVIDERS = 10
 AMOUNTS = ("billed", "payable", "copay", "disallowed")
@@ -45,15 +46,10 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _totals(df: pl.DataFrame) -> dict:
-    status = pl.col("status")
-    row = df.select(pl.len().alias("lines"),
-                    (status == "PAID").sum().alias("paid"),
-                    (status == "REDUCED").sum().alias("reduced"),
-                    (status == "REJECTED").sum().alias("rejected"),
-                    *[pl.col(c).sum() for c in AMOUNTS],
-                    pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum().alias("free_care"),
-                    (pl.col("funder") == "FREE_CARE").sum().alias("free_care_lines")).row(0, named=True)
-    return {k: int(v or 0) for k, v in row.items()}
+    """The run's totals as the manifest has them (orders.totals), plus the free-care line count."""
+    sums = run_totals(df)
+    free_care_lines = int(df.select((pl.col("funder") == "FREE_CARE").sum()).item() or 0)
+    return {**sums, "free_care": sums["payable_free_care"], "free_care_lines": free_care_lines}
 
 
 def _by_status(df: pl.DataFrame, total_lines: int) -> list[dict]:
@@ -156,7 +152,7 @@ def render_liquidation_report(lines: pl.DataFrame, orders: pl.DataFrame, provide
                               registered: dict[str, int], meta: dict) -> str:
     """The run's report.html (str). `lines` carries `level` and `category` joined by the engine."""
     df = lines.select("status", "ogd", "provider_id", "beneficiary_id", "funder", "reasons",
-                      "level", "category", *AMOUNTS)
+                      "level", "category", "allowed", *AMOUNTS)
     totals = _totals(df)
     by_ogd = _sums(df, "ogd", OGDS)
     by_level = _sums(df, "level", LEVELS)
