@@ -13,7 +13,6 @@ registered beneficiaries and 2,000 providers, as the issue's target states.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import subprocess
 import sys

@@ -6,8 +6,18 @@ import json
 
 import polars as pl
 
-from liq_helpers import (BENEFICIARY_COLUMNS, DEFAULT_BENEFICIARIES, DEFAULT_PROVIDERS,
-                         INVOICE_COLUMNS, PROVIDER_COLUMNS, ben, explain, invoke, line, liquidate_args)
+from liq_helpers import (
+    BENEFICIARY_COLUMNS,
+    DEFAULT_BENEFICIARIES,
+    DEFAULT_PROVIDERS,
+    INVOICE_COLUMNS,
+    PROVIDER_COLUMNS,
+    ben,
+    explain,
+    invoke,
+    line,
+    liquidate_args,
+)
 
 
 def test_registry_anomalies_are_listed(tmp_path, tariff_dir, write_batch):

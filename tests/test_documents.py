@@ -20,7 +20,7 @@ from lxml import etree
 from lxml import html as lhtml
 
 from ramu_cli.contract import LIQUIDATION_COLUMNS, REASON_LABELS
-from ramu_cli.documents.french import NBSP, amount_in_words, fcfa
+from ramu_cli.documents.french import NBSP, amount_in_words
 from ramu_cli.documents.liquidation_report import render_liquidation_report
 from ramu_cli.documents.notices import render_rejection_notices
 from ramu_cli.documents.pain001 import NS, render_pain001

@@ -6,8 +6,17 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from liq_helpers import (BENEFICIARY_COLUMNS, DEFAULT_BENEFICIARIES, INVOICE_COLUMNS,
-                         PROVIDER_COLUMNS, explain, invoke, line, liquidate_args, prov)
+from liq_helpers import (
+    BENEFICIARY_COLUMNS,
+    DEFAULT_BENEFICIARIES,
+    INVOICE_COLUMNS,
+    PROVIDER_COLUMNS,
+    explain,
+    invoke,
+    line,
+    liquidate_args,
+    prov,
+)
 from ramu_cli import orders as orders_module
 from ramu_cli.errors import InvariantError
 from ramu_cli.invariants import check_lines, check_orders

@@ -22,11 +22,11 @@ import pytest
 
 from liq_helpers import (
     BENEFICIARY_COLUMNS,
-    D,
     DEFAULT_BENEFICIARIES,
     DEFAULT_PROVIDERS,
     INVOICE_COLUMNS,
     PROVIDER_COLUMNS,
+    D,
     ben,
     check_fixture_parses,
     check_row,
@@ -34,9 +34,9 @@ from liq_helpers import (
     child,
     explain,
     invoke,
+    line,
     liquidate_args,
     liquidate_batch,
-    line,
     ok,
     payment_orders,
     payment_orders_total,

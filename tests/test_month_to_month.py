@@ -7,8 +7,17 @@ from datetime import date as D
 
 import polars as pl
 
-from liq_helpers import (BENEFICIARY_COLUMNS, DEFAULT_BENEFICIARIES, DEFAULT_PROVIDERS,
-                         INVOICE_COLUMNS, PROVIDER_COLUMNS, explain, invoke, line, run_ok)
+from liq_helpers import (
+    BENEFICIARY_COLUMNS,
+    DEFAULT_BENEFICIARIES,
+    DEFAULT_PROVIDERS,
+    INVOICE_COLUMNS,
+    PROVIDER_COLUMNS,
+    explain,
+    invoke,
+    line,
+    run_ok,
+)
 
 
 def _batch(write_batch, folder, invoices):

@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_COVERAGE
 from typer.testing import CliRunner
 
+from conftest import FIXTURE_COVERAGE
 from ramu_cli.cli import app
 from ramu_cli.tariffs import default_tariff_folder
 from ramu_cli.validation import validate_batch

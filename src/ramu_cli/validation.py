@@ -121,4 +121,4 @@ def validate_batch(batch_dir: Path, tariffs: Path, today: date) -> ValidationRep
     return ValidationReport(reports)
 
 
-__all__ = ["validate_batch", "ValidationReport", "FileReport", "INVOICES"]
+__all__ = ["INVOICES", "FileReport", "ValidationReport", "validate_batch"]

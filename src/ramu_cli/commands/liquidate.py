@@ -11,8 +11,16 @@ import typer
 from rich.table import Table as RichTable
 
 from ramu_cli import __version__
-from ramu_cli.commands.common import (JSON_HELP, TARIFFS_HELP, console, emit_json, progress,
-                                      resolve_month, resolve_tariffs, run_command)
+from ramu_cli.commands.common import (
+    JSON_HELP,
+    TARIFFS_HELP,
+    console,
+    emit_json,
+    progress,
+    resolve_month,
+    resolve_tariffs,
+    run_command,
+)
 from ramu_cli.contract import BENEFICIARIES, INVOICES, LIQUIDATION_COLUMNS, PROVIDERS
 from ramu_cli.documents.french import count_fr, fcfa, month_title
 from ramu_cli.invariants import check_lines, check_orders, check_written

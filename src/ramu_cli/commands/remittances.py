@@ -15,8 +15,7 @@ import typer
 from rich.table import Table as RichTable
 
 from ramu_cli import __version__
-from ramu_cli.commands.common import (JSON_HELP, TARIFFS_HELP, console, emit_json, progress,
-                                      resolve_tariffs, run_command)
+from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, progress, resolve_tariffs, run_command
 from ramu_cli.documents.french import date_fr, fcfa, percent_fr
 from ramu_cli.errors import InvariantError, Problem
 from ramu_cli.remittances import PenaltyPolicy, RemittanceResult, check_invariants, reconcile

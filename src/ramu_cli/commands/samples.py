@@ -8,8 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ramu_cli.commands.common import (TARIFFS_HELP, console, progress, resolve_month, resolve_tariffs,
-                                      run_command)
+from ramu_cli.commands.common import TARIFFS_HELP, console, progress, resolve_month, resolve_tariffs, run_command
 from ramu_cli.contract import BATCH_TABLES
 from ramu_cli.io.readers import SUPPORTED_EXTENSIONS
 

@@ -21,8 +21,8 @@ import math
 import operator
 import re
 from datetime import date
-from functools import cache
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 import polars as pl
 from num2words import num2words

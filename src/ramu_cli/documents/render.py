@@ -120,5 +120,14 @@ def render(template: str, **context) -> str:
     return environment().get_template(template).render(**context)
 
 
-__all__ = ["render", "environment", "Markup", "OGD_NAMES", "LEVEL_FR", "CATEGORY_FR",
-           "reason_label", "ogd_label", "escape_expr"]
+__all__ = [
+    "CATEGORY_FR",
+    "LEVEL_FR",
+    "OGD_NAMES",
+    "Markup",
+    "environment",
+    "escape_expr",
+    "ogd_label",
+    "reason_label",
+    "render",
+]

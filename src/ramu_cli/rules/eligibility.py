@@ -13,7 +13,7 @@ FREE_CARE = pl.col("a_free_care").is_not_null()  # free care: R02, R03 and R11 d
 
 def _outside(start: str, end: str) -> pl.Expr:
     """d outside [start, end], both ends inclusive, an empty end open."""
-    return (D < pl.col(start)) | (pl.col(end).is_not_null() & (D > pl.col(end)))
+    return (pl.col(start) > D) | (pl.col(end).is_not_null() & (pl.col(end) < D))
 
 
 def r01_unknown_beneficiary() -> pl.Expr:

@@ -12,8 +12,8 @@ V_FOUND = pl.col("v_level").is_not_null()
 
 def r04_provider_not_under_convention() -> pl.Expr:
     # R04 Prestataire non conventionné: V absent, or d outside V's convention.
-    outside = (D < pl.col("v_convention_start")) | (
-        pl.col("v_convention_end").is_not_null() & (D > pl.col("v_convention_end")))
+    outside = (pl.col("v_convention_start") > D) | (
+        pl.col("v_convention_end").is_not_null() & (pl.col("v_convention_end") < D))
     return ~V_FOUND | outside
 
 

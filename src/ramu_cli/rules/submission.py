@@ -19,4 +19,4 @@ def r10_late_submission(policy: Policy) -> pl.Expr:
 
 def r12_inconsistent_dates(liquidation_date: date) -> pl.Expr:
     # R12 Dates incohérentes: care after submission, or submission after the liquidation date.
-    return (D > S) | (S > liquidation_date)
+    return (D > S) | (liquidation_date < S)
