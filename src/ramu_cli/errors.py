@@ -18,9 +18,12 @@ class Problem:
     column: str | None = None
     row: int | None = None
     value: str | None = None
+    # A stable machine code (snake_case English, e.g. "missing_column") so that a
+    # script reading --json never has to match the French message.
+    code: str = "input_problem"
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "column": self.column, "row": self.row,
+        return {"code": self.code, "file": self.file, "column": self.column, "row": self.row,
                 "value": self.value, "message": self.message}
 
     def __str__(self) -> str:
