@@ -13,7 +13,8 @@ import polars as pl
 
 from ramu_cli.documents import liquidation_report, notices, pain001, payment_orders
 from ramu_cli.documents.tables import ORDER_HEADINGS, REJECTION_HEADINGS, french_values, orders_table, rejections_table
-from ramu_cli.io.writers import run_folder, write_csv, write_xlsx
+from ramu_cli.io.writers import run_folder, write_csv
+from ramu_cli.io.xlsx import write_xlsx
 from ramu_cli.registry import Registry
 
 

@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 
 from ramu_cli.contract import LEVELS, OGDS
 from ramu_cli.errors import InputError
-from ramu_cli.io.writers import write_xlsx
+from ramu_cli.io.xlsx import write_xlsx
 from ramu_cli.tariffs import Tariffs
 
 FORMATS = ("parquet", "csv", "xlsx")

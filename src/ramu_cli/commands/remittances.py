@@ -80,7 +80,7 @@ def _rate_text(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_xlsx_file(result: RemittanceResult, path: Path) -> None:
-    from ramu_cli.io.writers import write_xlsx
+    from ramu_cli.io.xlsx import write_xlsx
     write_xlsx({SHEET_PERIODS: (_rate_text(result.periods), PERIOD_HEADINGS),
                 SHEET_OGD: (_rate_text(result.ogd_totals), OGD_HEADINGS),
                 SHEET_CHUNKS: (result.chunks, CHUNK_HEADINGS)},

@@ -15,8 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, overload
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 from ramu_cli.contract import Column, Kind, Table
 from ramu_cli.errors import InputError, Problem
@@ -36,6 +38,10 @@ def _scratch_dir() -> Path:
     return Path(_transcoded_dir.name)
 
 
+@overload
+def find_input(batch_dir: Path, role: str, required: Literal[True] = ...) -> Path: ...
+@overload
+def find_input(batch_dir: Path, role: str, required: bool) -> Path | None: ...
 def find_input(batch_dir: Path, role: str, required: bool = True) -> Path | None:
     """The batch file playing `role`, whatever its supported extension."""
     if not batch_dir.is_dir():
@@ -174,7 +180,7 @@ class TableScan:
         for column in self.table.columns:
             raw = pl.col(column.name)
             typed = pl.col(f"__t_{column.name}")
-            msg = pl.when(raw.is_not_null() & typed.is_null()).then(
+            msg: Then | ChainedThen = pl.when(raw.is_not_null() & typed.is_null()).then(
                 pl.lit(f"valeur illisible : attendu {column.describe_fr()}"))
             if not column.nullable and column.kind is not Kind.BOOL:
                 msg = msg.when(raw.is_null()).then(pl.lit("valeur manquante"))
@@ -256,6 +262,10 @@ def _is_native(dtype: pl.DataType, column: Column) -> bool:
     return False
 
 
+@overload
+def scan_batch_table(batch_dir: Path, table: Table, required: Literal[True] = ...) -> TableScan: ...
+@overload
+def scan_batch_table(batch_dir: Path, table: Table, required: bool) -> TableScan | None: ...
 def scan_batch_table(batch_dir: Path, table: Table, required: bool = True) -> TableScan | None:
     path = find_input(batch_dir, table.role, required)
     return scan_table(path, table) if path else None

@@ -12,17 +12,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 from ramu_cli.errors import UsageError
-
-# Fixed workbook creation time: without it XLSX bytes change on every run.
-XLSX_CREATED = datetime(2000, 1, 1)
-# Cells starting with these are formulas to Excel: a leading quote keeps them text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from ramu_cli.io.cells import FORMULA_START
 
 
 def _check_replaceable(out_dir: Path, replaceable: frozenset[str]) -> None:
@@ -70,11 +65,6 @@ def write_parquet(df: pl.DataFrame, path: Path) -> None:
     df.write_parquet(path, compression="zstd", statistics=True)
 
 
-def neutralise(text: str) -> str:
-    """Keep a cell inert in a spreadsheet: a leading formula character gets a quote."""
-    return "'" + text if text and text.startswith(FORMULA_STARTS) else text
-
-
 def _text_cells(df: pl.DataFrame) -> pl.DataFrame:
     """Every column as the text a person reads: dd/mm/yyyy, oui/non, lists joined, inert strings."""
     exprs = []
@@ -87,7 +77,7 @@ def _text_cells(df: pl.DataFrame) -> pl.DataFrame:
         elif isinstance(dtype, pl.List):
             col = col.cast(pl.List(pl.String)).list.join(", ")
         elif dtype == pl.String:
-            col = pl.when(col.str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + col).otherwise(col)
+            col = pl.when(col.str.contains(FORMULA_START)).then(pl.lit("'") + col).otherwise(col)
         exprs.append(col.cast(pl.String).alias(name))
     return df.select(exprs)
 
@@ -99,6 +89,3 @@ def write_csv(df: pl.DataFrame, path: Path, headings: dict[str, str] | None = No
         separator=";", line_terminator="\r\n", quote_style="necessary")
     path.write_bytes(text.encode("cp1252", errors="replace"))
 
-
-# The XLSX writer lives in its own module: vectorised (no loop over cells), byte-stable.
-from ramu_cli.io.xlsx import write_xlsx  # noqa: E402, F401  (re-exported)

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import polars as pl
 
+from ramu_cli.io.cells import FORMULA_START, XLSX_CREATED
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -95,12 +97,8 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
     `totals[sheet]` names integer columns that get a totals row, written with
     its value cached so a reader without formulas sees the figure.
     """
-    # Imported here: writers.py re-exports this function, so a top-level import
-    # would be circular whichever module is imported first.
-    from ramu_cli.io.writers import FORMULA_STARTS, XLSX_CREATED
-
     totals = totals or {}
-    formula_start = "^[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in FORMULA_STARTS) + "]"
+    formula_start = FORMULA_START
     names: list[str] = []
     parts: list[tuple[int, int, list[bytes]]] = []
     filters: list[str | None] = []
@@ -250,7 +248,7 @@ def _as_cell_value(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def _text_needs(frame: pl.DataFrame, texts: list[str],
-                formula_start: str) -> dict[str, tuple[bool, bool, bool, bool, bool]]:
+                formula_start: str) -> dict[str, tuple[bool, ...]]:
     """For each text column, which steps of _safe_text some value needs (one scan each).
 
     Most columns (ids, codes, names) need none or one: skipping the others saves
@@ -264,7 +262,7 @@ def _text_needs(frame: pl.DataFrame, texts: list[str],
               for k, pattern in enumerate((XML_ILLEGAL, formula_start, None, EXCEL_ESCAPE,
                                            r'[&<>"\r]'))]
     found = frame.select(checks).row(0)
-    needs = {}
+    needs: dict[str, tuple[bool, ...]] = {}
     for i, name in enumerate(texts):
         flags = tuple(bool(f) for f in found[5 * i:5 * i + 5])
         # Removing illegal characters can make a formula start or an "_x0041_": do every step.
