@@ -8,19 +8,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from ramu_cli.rules.adjustments import QUANTITY_CAPPED
+from ramu_cli.rules.common import FREE_CARE
+
 ZERO = pl.lit(0, pl.Int64)
-FREE_CARE = pl.col("a_free_care").is_not_null()
-QUANTITY_CAPPED = pl.col("a_max_qty").is_not_null() & (pl.col("quantity") > pl.col("a_max_qty"))
-
-
-def a01_price_above_tariff() -> pl.Expr:
-    # A01 Prix unitaire ramené au tarif de référence: unit_price > tariff_price.
-    return (pl.col("unit_price") > pl.col("price")).fill_null(False)
-
-
-def a02_quantity_above_max() -> pl.Expr:
-    # A02 Quantité ramenée au maximum autorisé: quantity > A.max_qty.
-    return QUANTITY_CAPPED.fill_null(False)
 
 
 def billed() -> pl.Expr:

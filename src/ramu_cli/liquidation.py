@@ -20,8 +20,9 @@ from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.io.readers import TableScan
 from ramu_cli.registry import Registry
-from ramu_cli.rules import reason_rules
-from ramu_cli.rules.duplicates import DUPLICATE_KEY, LINE_KEY, R09_ORDER, repeated_line_key
+from ramu_cli.rules import RuleContext, code_rules
+from ramu_cli.rules.common import age_in_full_years, within
+from ramu_cli.rules.duplicates import duplicate_flags
 from ramu_cli.tariffs import Tariffs
 
 # Columns kept beside the contract's for documents (pyramid level, act category).
@@ -41,9 +42,7 @@ class LiquidationResult:
 
 def _in_force(table: pl.DataFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
     """Tariff rows crossed with the batch's service dates they are valid on."""
-    return dates.join(table.lazy(), how="cross").filter(
-        (pl.col("valid_from") <= pl.col("service_date"))
-        & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("service_date"))))
+    return dates.join(table.lazy(), how="cross").filter(within("valid_from", "valid_to"))
 
 
 def _lookups(base: pl.LazyFrame, registry: Registry, tariffs: Tariffs) -> pl.LazyFrame:
@@ -62,38 +61,12 @@ def _lookups(base: pl.LazyFrame, registry: Registry, tariffs: Tariffs) -> pl.Laz
     provs = registry.providers.lazy().select(
         "provider_id", *[pl.col(c).alias(f"v_{c}") for c in
                          ("level", "convention_start", "convention_end")])
-    keep = {"how": "left", "maintain_order": "left"}
-    joined = (base.join(bens, on="beneficiary_id", **keep)
-              .join(provs, on="provider_id", **keep)
-              .join(acts, on=["act_code", "service_date"], **keep)
-              .join(prices, on=["act_code", "v_level", "service_date"], **keep)
-              .join(coverage, on=["b_ogd", "a_care_type", "service_date"], **keep))
-    d, born = pl.col("service_date"), pl.col("b_birth_date")
-    # Age in full years: an anniversary is passed when (month, day) of d ≥ that of birth.
-    not_yet = (d.dt.month().cast(pl.Int32) * 100 + d.dt.day()) < (
-        born.dt.month().cast(pl.Int32) * 100 + born.dt.day())
-    return joined.with_columns(
-        age=(d.dt.year().cast(pl.Int64) - born.dt.year().cast(pl.Int64) - not_yet.cast(pl.Int64)))
-
-
-def _r09_flags(base: pl.LazyFrame) -> pl.LazyFrame:
-    """row_id of every row that an earlier copy (R09_ORDER) of its duplicate key precedes."""
-    judged = base.filter(~pl.col("r14"))
-    repeated = judged.group_by(DUPLICATE_KEY).agg(pl.len().alias("n")).filter(pl.col("n") > 1)
-    copies = judged.join(repeated.select(DUPLICATE_KEY), on=DUPLICATE_KEY, how="semi")
-    first = pl.col("row_id").sort_by(R09_ORDER).first().over(DUPLICATE_KEY)
-    return copies.filter(pl.col("row_id") != first).select("row_id", pl.lit(True).alias("r09"))
-
-
-def _r13_flags(base: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
-    if ledger is None:
-        return base.with_columns(r13=pl.lit(False))
-    lines = ledger.select(LINE_KEY).unique().with_columns(pl.lit(True).alias("_line_seen"))
-    dups = ledger.select(DUPLICATE_KEY).unique().with_columns(pl.lit(True).alias("_dup_seen"))
-    return (base.join(lines, on=LINE_KEY, how="left", maintain_order="left")
-            .join(dups, on=DUPLICATE_KEY, how="left", maintain_order="left")
-            .with_columns(r13=(pl.col("_line_seen") | pl.col("_dup_seen")).fill_null(False))
-            .drop("_line_seen", "_dup_seen"))
+    joined = (base.join(bens, on="beneficiary_id", how="left", maintain_order="left")
+              .join(provs, on="provider_id", how="left", maintain_order="left")
+              .join(acts, on=["act_code", "service_date"], how="left", maintain_order="left")
+              .join(prices, on=["act_code", "v_level", "service_date"], how="left", maintain_order="left")
+              .join(coverage, on=["b_ogd", "a_care_type", "service_date"], how="left", maintain_order="left"))
+    return joined.with_columns(age=age_in_full_years(pl.col("service_date"), pl.col("b_birth_date")))
 
 
 def _reason_lists(codes: list[str]) -> pl.LazyFrame:
@@ -105,26 +78,13 @@ def _reason_lists(codes: list[str]) -> pl.LazyFrame:
          for i, code in enumerate(codes)]).list.drop_nulls())
 
 
-def duplicate_flags(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
-    """The invoice rows with the whole-batch flags r14, r09 and r13."""
-    base = invoices.with_columns(repeated_line_key=repeated_line_key())
-    base = base.with_columns(r14=pl.col("cell_fault") | pl.col("repeated_line_key"))
-    base = (base.join(_r09_flags(base), on="row_id", how="left", maintain_order="left")
-            .with_columns(pl.col("r09").fill_null(False)))
-    return _r13_flags(base, ledger)
-
-
 def decision_plan(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs,
                   liquidation_date: date) -> pl.LazyFrame:
     """The lazy plan of the line-level result (plus `coverage_missing` for the caller)."""
     policy = tariffs.policy
     frame = _lookups(flagged, registry, tariffs)
 
-    rules = reason_rules(policy, liquidation_date)
-    rejected = pl.any_horizontal(list(rules.values()))
-    adjustments = {"A01": amounts.a01_price_above_tariff() & ~rejected,
-                   "A02": amounts.a02_quantity_above_max() & ~rejected}
-    codes = {**rules, **adjustments}
+    codes, rejected = code_rules(RuleContext(policy, liquidation_date))
     # Each row's codes as a bit mask, turned into the sorted list by a join on a
     # table of every mask (2^16 rows, built once): building lists row by row
     # costs ten times more.

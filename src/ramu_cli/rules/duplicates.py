@@ -1,12 +1,15 @@
-"""Duplicate rules: R09 (within the batch), R13 (ledger), R14 (unreadable or repeated key).
+"""Duplicate codes: R09 (within the batch), R13 (ledger), R14 (unreadable or repeated key).
 
-The flags are computed by the pipeline (they need whole-batch views); these
-expressions read them so every code is named here next to its rule.
+They need whole-batch views (every copy of a key, the ledger), so they are
+computed here as flag columns `r09`, `r13` and `r14` before the other rules
+run (`duplicate_flags`); the reason expressions below then read the flags.
 """
 
 from __future__ import annotations
 
 import polars as pl
+
+from ramu_cli.rules.common import RuleContext
 
 LINE_KEY = ["provider_id", "invoice_id", "line_no"]
 DUPLICATE_KEY = ["beneficiary_id", "provider_id", "act_code", "service_date"]
@@ -14,22 +17,57 @@ DUPLICATE_KEY = ["beneficiary_id", "provider_id", "act_code", "service_date"]
 R09_ORDER = ["submission_date", "provider_id", "invoice_id", "line_no", "row_id"]
 
 
-def r09_duplicate_in_batch() -> pl.Expr:
-    # R09 Doublon dans le lot: an earlier row (R09_ORDER) has the same DUPLICATE_KEY.
+def repeated_line_key() -> pl.Expr:
+    """Every copy of a line key after the first, in file order (part of R14)."""
+    return (pl.col("row_id") != pl.col("row_id").min().over(LINE_KEY)).fill_null(False)
+
+
+def r14_flag() -> pl.Expr:
+    # R14 Ligne illisible ou invalide: a cell breaks the contract, or the LINE_KEY
+    # was already used by an earlier row of the file.
+    return pl.col("cell_fault") | repeated_line_key()
+
+
+def r09_rows(base: pl.LazyFrame) -> pl.LazyFrame:
+    # R09 Doublon dans le lot: row_id of every row (without R14) that an earlier
+    # copy (R09_ORDER) of its DUPLICATE_KEY precedes.
+    judged = base.filter(~pl.col("r14"))
+    repeated = judged.group_by(DUPLICATE_KEY).agg(pl.len().alias("n")).filter(pl.col("n") > 1)
+    copies = judged.join(repeated.select(DUPLICATE_KEY), on=DUPLICATE_KEY, how="semi")
+    first = pl.col("row_id").sort_by(R09_ORDER).first().over(DUPLICATE_KEY)
+    return copies.filter(pl.col("row_id") != first).select("row_id", pl.lit(True).alias("r09"))
+
+
+def with_r13(base: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
+    # R13 Déjà liquidé: the ledger holds the LINE_KEY or the DUPLICATE_KEY.
+    if ledger is None:
+        return base.with_columns(r13=pl.lit(False))
+    lines = ledger.select(LINE_KEY).unique().with_columns(pl.lit(True).alias("_line_seen"))
+    dups = ledger.select(DUPLICATE_KEY).unique().with_columns(pl.lit(True).alias("_dup_seen"))
+    return (base.join(lines, on=LINE_KEY, how="left", maintain_order="left")
+            .join(dups, on=DUPLICATE_KEY, how="left", maintain_order="left")
+            .with_columns(r13=(pl.col("_line_seen") | pl.col("_dup_seen")).fill_null(False))
+            .drop("_line_seen", "_dup_seen"))
+
+
+def duplicate_flags(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
+    """The invoice rows with the whole-batch flags r14, r09 and r13 (R09 only among rows without R14)."""
+    base = invoices.with_columns(r14=r14_flag())
+    base = (base.join(r09_rows(base), on="row_id", how="left", maintain_order="left")
+            .with_columns(pl.col("r09").fill_null(False)))
+    return with_r13(base, ledger)
+
+
+def r09_duplicate_in_batch(ctx: RuleContext) -> pl.Expr:
+    # R09 Doublon dans le lot (flag computed by r09_rows).
     return pl.col("r09")
 
 
-def r13_already_liquidated() -> pl.Expr:
-    # R13 Déjà liquidé: the ledger holds the LINE_KEY or the DUPLICATE_KEY.
+def r13_already_liquidated(ctx: RuleContext) -> pl.Expr:
+    # R13 Déjà liquidé dans un lot précédent (flag computed by with_r13).
     return pl.col("r13")
 
 
-def r14_unreadable_or_invalid() -> pl.Expr:
-    # R14 Ligne illisible ou invalide: a cell breaks the contract, or the LINE_KEY
-    # was already used by an earlier row of the file.
-    return pl.col("cell_fault") | pl.col("repeated_line_key")
-
-
-def repeated_line_key() -> pl.Expr:
-    """Every copy of a line key after the first, in file order."""
-    return (pl.col("row_id") != pl.col("row_id").min().over(LINE_KEY)).fill_null(False)
+def r14_unreadable_or_invalid(ctx: RuleContext) -> pl.Expr:
+    # R14 Ligne illisible ou invalide (flag computed by r14_flag).
+    return pl.col("r14")

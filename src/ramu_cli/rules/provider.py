@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import polars as pl
 
-from ramu_cli.tariffs import Policy
-
-D = pl.col("service_date")
-V_FOUND = pl.col("v_level").is_not_null()
+from ramu_cli.rules.common import B_FOUND, FREE_CARE, V_FOUND, RuleContext, outside
 
 
-def r04_provider_not_under_convention() -> pl.Expr:
+def r04_provider_not_under_convention(ctx: RuleContext) -> pl.Expr:
     # R04 Prestataire non conventionné: V absent, or d outside V's convention.
-    outside = (pl.col("v_convention_start") > D) | (
-        pl.col("v_convention_end").is_not_null() & (pl.col("v_convention_end") < D))
-    return ~V_FOUND | outside
+    return ~V_FOUND | outside("v_convention_start", "v_convention_end")
 
 
-def r11_pyramid_not_respected(policy: Policy) -> pl.Expr:
+def r11_pyramid_not_respected(ctx: RuleContext) -> pl.Expr:
     # R11 Pyramide sanitaire non respectée: RAMED patient at a referral level with
-    # neither referral nor emergency. Needs B and V; free care is exempt.
-    return (pl.col("b_relationship").is_not_null() & V_FOUND
-            & pl.col("a_free_care").is_null()
+    # neither referral nor emergency. Needs B and V; not for free care.
+    policy = ctx.policy
+    return (B_FOUND & V_FOUND & ~FREE_CARE
             & pl.col("b_ogd").is_in(list(policy.referral_required_ogds))
             & pl.col("v_level").is_in(list(policy.referral_levels))
             & ~pl.col("referral") & ~pl.col("emergency"))
