@@ -20,12 +20,12 @@ from lxml import etree
 from lxml import html as lhtml
 
 from ramu_cli.contract import LIQUIDATION_COLUMNS, REASON_LABELS
-from ramu_cli.documents.french import NBSP, amount_in_words
 from ramu_cli.documents.liquidation_report import render_liquidation_report
 from ramu_cli.documents.notices import render_rejection_notices
 from ramu_cli.documents.pain001 import NS, render_pain001
 from ramu_cli.documents.payment_orders import render_payment_orders
 from ramu_cli.documents.remittance_report import render_remittance_report
+from ramu_cli.french import NBSP, amount_in_words
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ramu_cli.documents import french
-from ramu_cli.documents.french import (
+from ramu_cli import french
+from ramu_cli.french import (
     NBSP,
     amount_in_words,
     count_fr,
@@ -302,7 +302,7 @@ def test_number_words_is_num2words_on_a_wide_sweep():
 
     from num2words import num2words
 
-    from ramu_cli.documents.french import number_words
+    from ramu_cli.french import number_words
 
     rng = random.Random(2026)
     numbers = list(range(0, 3000))

@@ -17,9 +17,9 @@ from liq_helpers import (
     liquidate_args,
     prov,
 )
-from ramu_cli import orders as orders_module
 from ramu_cli.errors import InvariantError
-from ramu_cli.invariants import check_lines, check_orders
+from ramu_cli.liquidation import orders as orders_module
+from ramu_cli.liquidation.invariants import check_lines, check_orders
 
 HOSTILE_NAME = '=HYPERLINK("http://x","clic")<script>alert(1)</script>'
 

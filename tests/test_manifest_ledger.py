@@ -34,8 +34,8 @@ from typer.testing import CliRunner
 from ramu_cli.commands import commit as commit_cmd
 from ramu_cli.commands import verify as verify_cmd
 from ramu_cli.contract import LIQUIDATION_COLUMNS
-from ramu_cli.documents.french import NBSP
 from ramu_cli.errors import InputError, Problem
+from ramu_cli.french import NBSP
 from ramu_cli.io.writers import run_folder, write_csv, write_parquet
 from ramu_cli.ledger import (
     LEDGER_COLUMNS,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ramu_cli.errors import InputError, InvariantError
-from ramu_cli.remittances import (
+from ramu_cli.remittances.core import (
     PenaltyPolicy,
     RemittanceResult,
     check_invariants,

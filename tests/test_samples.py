@@ -181,8 +181,8 @@ def test_every_fault_code_is_injected_at_realistic_rates(tmp_path):
     assert result.free_care_lines > 0
 
     # The team's liquidation finds exactly the injected codes (R13 needs a ledger: absent).
-    liquidation = pytest.importorskip("ramu_cli.liquidation")
-    from ramu_cli.registry import load_registry
+    liquidation = pytest.importorskip("ramu_cli.liquidation.pipeline")
+    from ramu_cli.liquidation.registry import load_registry
     day = liquidation.last_day_of_month("2026-10")
     registry = load_registry(scan_table(result.files["beneficiaries"], BENEFICIARIES),
                              scan_table(result.files["providers"], PROVIDERS), day)

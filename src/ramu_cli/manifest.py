@@ -19,8 +19,8 @@ from typing import Any
 
 import polars as pl
 
-from ramu_cli.documents.french import group_digits
 from ramu_cli.errors import InputError, Problem
+from ramu_cli.french import group_digits
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1

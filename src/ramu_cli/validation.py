@@ -17,7 +17,7 @@ import polars as pl
 from ramu_cli.contract import BATCH_TABLES, INVOICES
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.io.readers import TableScan, collect_problems, find_input, scan_table
-from ramu_cli.registry import usable_beneficiaries, usable_providers
+from ramu_cli.liquidation.registry import usable_beneficiaries, usable_providers
 from ramu_cli.rules.duplicates import LINE_KEY, repeated_line_key
 from ramu_cli.tariffs import coverage_gaps, load_tariffs
 
@@ -71,7 +71,7 @@ def _row_problems(role: str, scan: TableScan, today: date) -> list[Problem]:
     if role == "invoices":
         problems += _invoice_problems(scan)
     else:
-        from ramu_cli.remittance_input import cross_row_problems
+        from ramu_cli.remittances.input import cross_row_problems
         problems += cross_row_problems(role, scan)
     return sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
 

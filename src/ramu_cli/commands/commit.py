@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ramu_cli.commands.common import JSON_HELP, console, emit_json, run_command
-from ramu_cli.documents.french import pluralize
+from ramu_cli.french import pluralize
 from ramu_cli.ledger import CommitResult, commit_run
 
 HELP = """Enregistrer au registre les lignes PAYÉES et RÉDUITES d'une liquidation.

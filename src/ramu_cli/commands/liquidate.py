@@ -10,7 +10,6 @@ import polars as pl
 import typer
 from rich.table import Table as RichTable
 
-from ramu_cli import __version__
 from ramu_cli.commands.common import (
     JSON_HELP,
     TARIFFS_HELP,
@@ -21,13 +20,14 @@ from ramu_cli.commands.common import (
     resolve_tariffs,
     run_command,
 )
-from ramu_cli.contract import BENEFICIARIES, INVOICES, LIQUIDATION_COLUMNS, PROVIDERS
-from ramu_cli.documents.french import count_fr, fcfa, month_title
-from ramu_cli.invariants import check_lines, check_orders, check_written
+from ramu_cli.contract import BENEFICIARIES, INVOICES, PROVIDERS
+from ramu_cli.french import count_fr, fcfa, month_title
 from ramu_cli.io.readers import scan_batch_table
-from ramu_cli.liquidation import last_day_of_month, liquidate
-from ramu_cli.orders import payment_orders, totals
-from ramu_cli.registry import load_registry
+from ramu_cli.liquidation.invariants import check_lines, check_orders
+from ramu_cli.liquidation.orders import payment_orders
+from ramu_cli.liquidation.pipeline import last_day_of_month, liquidate
+from ramu_cli.liquidation.registry import load_registry
+from ramu_cli.liquidation.totals import totals
 from ramu_cli.tariffs import load_tariffs
 
 HELP = """Liquide les lignes de factures d'un mois : chaque ligne devient PAYÉE, RÉDUITE ou REJETÉE avec ses motifs ; écrit le résultat ligne à ligne, les ordres de paiement, les avis de rejet, un rapport HTML et un manifeste.
@@ -47,11 +47,11 @@ class RunOptions:
 
 
 def _run(opts: RunOptions, as_json: bool) -> dict:
-    from ramu_cli import documents_out, manifest
     from ramu_cli.ledger import scan_ledger
+    from ramu_cli.liquidation.outputs import LiquidationRun, write_run
 
     with progress(not as_json) as bar:
-        task = bar.add_task("Lecture des tarifs et du registre", total=4)
+        task = bar.add_task("Lecture des tarifs et du registre", total=3)
         tariffs = load_tariffs(opts.tariffs)
         scans = {t.role: scan_batch_table(opts.batch_dir, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
         registry = load_registry(scans["beneficiaries"], scans["providers"], opts.liquidation_date)
@@ -62,36 +62,19 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
         check_lines(lines, result.input_rows)
         check_orders(lines, orders)
-        run_totals = totals(lines)
-        bar.update(task, advance=1, description="Écriture des résultats")
-        options = {"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
-                   "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
-                   "batch_dir": str(opts.batch_dir)}
-        inputs = {role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()}
-        with documents_out.liquidation_folder(opts.out) as folder:
-            parquet = folder / "liquidation.parquet"
-            lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
-            check_written(parquet, run_totals)
-            bar.update(task, advance=1, description="Documents")
-            meta = {"month": opts.month, "liquidation_date": opts.liquidation_date,
-                    "tool_version": __version__, "tariffs_digest": tariffs.digest,
-                    "anomalies": registry.anomalies.height,
-                    "contest_days": tariffs.policy.contest_days,
-                    "run_id": manifest.liquidation_run_id(opts.month, manifest.sha256_file(parquet))}
-            output_rows = documents_out.write_liquidation_documents(
-                folder, lines, orders, registry, meta)
-            output_rows["liquidation.parquet"] = lines.height
-            man = manifest.build_manifest(
-                command="liquidate", tool_version=__version__, options=options,
-                tariffs_digest=tariffs.digest, inputs=inputs, folder=folder,
-                output_rows=output_rows, totals=run_totals,
-                extra={"anomalies": registry.anomalies.height,
-                       "orders": orders.height, "orders_payable": int(orders["payable"].sum() or 0)})
-            manifest.write_manifest(man, folder)
+        bar.update(task, advance=1, description="Écriture des résultats et des documents")
+        run = LiquidationRun(
+            month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, orders=orders,
+            registry=registry, tariffs=tariffs, totals=totals(lines.lazy()),
+            options={"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
+                     "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
+                     "batch_dir": str(opts.batch_dir)},
+            inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()})
+        man = write_run(opts.out, run)
         bar.update(task, advance=1)
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
             "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.get("run_id"),
-            "totals": run_totals, "anomalies": registry.anomalies.height, "orders": orders.height,
+            "totals": run.totals, "anomalies": registry.anomalies.height, "orders": orders.height,
             "by_status": _summed(lines, "status"), "by_ogd": _summed(lines, "ogd"),
             "outputs": sorted(man["outputs"])}
 

@@ -16,9 +16,9 @@ from rich.table import Table as RichTable
 
 from ramu_cli import __version__
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, progress, resolve_tariffs, run_command
-from ramu_cli.documents.french import date_fr, fcfa, percent_fr
 from ramu_cli.errors import InvariantError, Problem
-from ramu_cli.remittances import PenaltyPolicy, RemittanceResult, check_invariants, reconcile
+from ramu_cli.french import date_fr, fcfa, percent_fr
+from ramu_cli.remittances.core import PenaltyPolicy, RemittanceResult, check_invariants, reconcile
 
 HELP = """Contrôle des reversements : rapproche les cotisations encaissées par chaque OGD (CMSS, INPS, UTM) des virements reçus par la CANAM ; calcule par OGD et par période le dû, l'encaissé, le reversé (à temps ou en retard), le restant dû, l'excédent et les pénalités de retard ; écrit remittances.parquet, remittance_chunks.parquet, remittances.xlsx, report.html et manifest.json.
 
@@ -102,7 +102,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
     from ramu_cli import manifest
     from ramu_cli.documents.remittance_report import render_remittance_report
     from ramu_cli.io.writers import run_folder, write_parquet
-    from ramu_cli.remittance_input import read_strict
+    from ramu_cli.remittances.input import read_strict
     from ramu_cli.tariffs import load_tariffs
 
     with progress(not as_json) as bar:

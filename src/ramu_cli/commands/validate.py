@@ -9,7 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, resolve_tariffs, run_command
-from ramu_cli.documents.french import count_fr
+from ramu_cli.french import count_fr
 from ramu_cli.validation import ValidationReport, validate_batch
 
 HELP = """Vérifie chaque fichier d'un lot (registre, prestataires, factures, cotisations, reversements) et le dossier des tarifs, sans rien écrire. Code de sortie 0 si tout est utilisable, 3 sinon.

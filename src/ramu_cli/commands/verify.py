@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from ramu_cli.commands.common import JSON_HELP, console, emit_json, run_command
-from ramu_cli.documents.french import count_fr
 from ramu_cli.errors import InputError
+from ramu_cli.french import count_fr
 from ramu_cli.manifest import VerifyReport, check_run
 
 HELP = """Revérifier un dossier de sortie contre son manifeste (manifest.json).

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from ramu_cli import french
 from ramu_cli.contract import CATEGORIES, LEVELS, OGDS, STATUSES
-from ramu_cli.documents import french, svg
+from ramu_cli.documents import svg
 from ramu_cli.documents.render import CATEGORY_FR, LEVEL_FR, ogd_label, reason_label, render
 from ramu_cli.documents.tables import FUNDER_FR, STATUS_FR
-from ramu_cli.orders import totals as run_totals
+from ramu_cli.liquidation.totals import totals as run_totals
 
 TOP_PROVIDERS = 10
 AMOUNTS = ("billed", "payable", "copay", "disallowed")
@@ -47,7 +48,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def _totals(df: pl.DataFrame) -> dict:
     """The run's totals as the manifest has them (orders.totals), plus the free-care line count."""
-    sums = run_totals(df)
+    sums = run_totals(df.lazy())
     free_care_lines = int(df.select((pl.col("funder") == "FREE_CARE").sum()).item() or 0)
     return {**sums, "free_care": sums["payable_free_care"], "free_care_lines": free_care_lines}
 

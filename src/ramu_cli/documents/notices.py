@@ -8,7 +8,7 @@ only PAID lines get no notice; lines without a readable provider_id cannot be
 addressed and are left to the run's rejections.csv.
 
 A national month has hundreds of thousands of such lines: each line's HTML is
-built by polars expressions (escaped, formatted by documents.french), and the
+built by polars expressions (escaped, formatted by ramu_cli.french), and the
 template only lays out each provider's page around them.
 """
 
@@ -20,9 +20,9 @@ import polars as pl
 from markupsafe import Markup
 
 from ramu_cli.contract import REASON_LABELS
-from ramu_cli.documents.french import MISSING, date_fr_expr, fcfa_expr
 from ramu_cli.documents.render import escape_expr, reason_label, render
 from ramu_cli.documents.tables import STATUS_FR
+from ramu_cli.french import MISSING, date_fr_expr, fcfa_expr
 from ramu_cli.tariffs import DEFAULT_CONTEST_DAYS
 
 # Reasons that a corrected resubmission cannot cure: the line was already paid

@@ -23,9 +23,9 @@ import polars as pl
 from lxml import etree
 
 from ramu_cli.contract import OGDS
-from ramu_cli.documents.french import month_title
 from ramu_cli.documents.render import OGD_NAMES
 from ramu_cli.documents.tables import FUNDER_FR
+from ramu_cli.french import month_title
 
 NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 CURRENCY = "XOF"

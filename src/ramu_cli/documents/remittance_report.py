@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from ramu_cli import french
 from ramu_cli.contract import COLLECTING_OGDS
-from ramu_cli.documents import french, svg
+from ramu_cli.documents import svg
 from ramu_cli.documents.render import render
 
 SUMS = ("due", "collected", "remitted", "remitted_on_time", "remitted_late", "outstanding", "excess", "penalty")

@@ -2,7 +2,7 @@
 
 Templates live in `documents/templates/` and are autoescaped: a provider
 called `<script>` is printed as text. All formatting for people goes through
-`documents.french`, registered here as filters (`{{ x | fcfa }}`), so a
+`ramu_cli.french`, registered here as filters (`{{ x | fcfa }}`), so a
 template never formats an amount or a date by itself.
 """
 
@@ -14,8 +14,8 @@ import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from ramu_cli import french
 from ramu_cli.contract import REASON_LABELS
-from ramu_cli.documents import french
 from ramu_cli.documents.tables import FUNDER_FR, STATUS_FR
 
 MISSING = french.MISSING

@@ -1,6 +1,6 @@
 """Inline SVG bar charts for the HTML reports: no script, no network, byte-stable.
 
-Charts take their value texts already formatted (by `documents.french`): this
+Charts take their value texts already formatted (by `ramu_cli.french`): this
 module draws, it never formats an amount. Every text is escaped. Coordinates
 are written with one decimal so the same figures always give the same bytes.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ramu_cli.contract import REASON_LABELS
-from ramu_cli.documents.french import amount_in_words
+from ramu_cli.french import amount_in_words
 
 STATUS_FR = {"PAID": "Payée", "REDUCED": "Réduite", "REJECTED": "Rejetée"}
 FUNDER_FR = {"OGD": "Régime (OGD)", "FREE_CARE": "Gratuités (budget de l'État)"}

@@ -6,22 +6,15 @@ scripts receive. Every file here is deterministic for the same inputs.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
 from ramu_cli.documents import liquidation_report, notices, pain001, payment_orders
 from ramu_cli.documents.tables import ORDER_HEADINGS, REJECTION_HEADINGS, french_values, orders_table, rejections_table
-from ramu_cli.io.writers import run_folder, write_csv
+from ramu_cli.io.writers import write_csv
 from ramu_cli.io.xlsx import write_xlsx
-from ramu_cli.registry import Registry
-
-
-@contextmanager
-def liquidation_folder(out_dir: Path):
-    with run_folder(out_dir) as folder:
-        yield folder
+from ramu_cli.liquidation.registry import Registry
 
 
 def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,

@@ -38,15 +38,3 @@ def payment_orders(lines: pl.DataFrame, providers: pl.DataFrame, policy: Policy,
                           due_date=pl.lit(liquidation_date) + pl.duration(days=due))
             .select(ORDER_COLUMNS))
 
-
-def totals(lines: pl.DataFrame) -> dict[str, int]:
-    """The run's totals, as the manifest, report and summary show them."""
-    status = pl.col("status")
-    row = lines.select(
-        pl.len().alias("lines"),
-        (status == "PAID").sum().alias("paid"), (status == "REDUCED").sum().alias("reduced"),
-        (status == "REJECTED").sum().alias("rejected"),
-        *[pl.col(c).sum().alias(c) for c in ("billed", "allowed", "payable", "copay", "disallowed")],
-        pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum().alias("payable_free_care"),
-    ).row(0, named=True)
-    return {k: int(v or 0) for k, v in row.items()}

@@ -12,7 +12,7 @@ import polars as pl
 
 from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.errors import InvariantError, Problem
-from ramu_cli.orders import totals
+from ramu_cli.liquidation.totals import totals
 from ramu_cli.schemas import LIQUIDATION_SCHEMA, schema_problems
 
 AMOUNTS = ["billed", "payable", "copay", "disallowed", "allowed"]
@@ -32,7 +32,7 @@ def check_lines(lines: pl.DataFrame, input_rows: int) -> None:
     if broken.height:
         raise InvariantError(
             f"Conservation rompue sur {broken.height} ligne(s) : facturé ≠ payé + ticket modérateur + rejeté.",
-            [Problem("liquidation.parquet", "conservation rompue", row=r)
+            [Problem("liquidation.parquet", "conservation rompue", row=r, code="conservation_broken")
              for r in broken["row_id"].head(20).to_list()])
     failures = schema_problems(lines.select(list(LIQUIDATION_COLUMNS)), LIQUIDATION_SCHEMA, "liquidation.parquet")
     if failures:
@@ -52,7 +52,7 @@ def check_orders(lines: pl.DataFrame, orders: pl.DataFrame) -> None:
 
 def check_written(parquet: Path, expected: dict[str, int]) -> None:
     """The totals reported equal the sums over the liquidation.parquet actually written."""
-    written = totals(pl.read_parquet(parquet))
+    written = totals(pl.scan_parquet(parquet))
     diff = {k: (v, written.get(k)) for k, v in expected.items() if written.get(k) != v}
     if diff:
         raise InvariantError("Totaux du rapport différents de liquidation.parquet : " +

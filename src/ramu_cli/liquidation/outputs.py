@@ -1,0 +1,67 @@
+"""The folder of a liquidation run: liquidation.parquet, the documents, the manifest.
+
+Everything is written into a temporary folder (io.writers.run_folder) that
+replaces OUT_DIR only once complete; liquidation.parquet is read back and its
+totals compared with the run's before any document is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from ramu_cli import __version__, manifest
+from ramu_cli.contract import LIQUIDATION_COLUMNS
+from ramu_cli.documents.liquidation_files import write_liquidation_documents
+from ramu_cli.io.writers import run_folder
+from ramu_cli.liquidation.invariants import check_written
+from ramu_cli.liquidation.registry import Registry
+from ramu_cli.tariffs import Tariffs
+
+LIQUIDATION_FILE = manifest.LIQUIDATION_FILE
+
+
+@dataclass
+class LiquidationRun:
+    """What a liquidation run writes, computed and checked already."""
+
+    month: str
+    liquidation_date: date
+    lines: pl.DataFrame
+    orders: pl.DataFrame
+    registry: Registry
+    tariffs: Tariffs
+    totals: dict[str, int]
+    options: dict[str, object]
+    inputs: dict[str, tuple[Path, int]]
+
+
+def _meta(run: LiquidationRun, parquet: Path) -> dict:
+    """What the documents show about the run itself."""
+    return {"month": run.month, "liquidation_date": run.liquidation_date,
+            "tool_version": __version__, "tariffs_digest": run.tariffs.digest,
+            "anomalies": run.registry.anomalies.height,
+            "contest_days": run.tariffs.policy.contest_days,
+            "run_id": manifest.liquidation_run_id(run.month, manifest.sha256_file(parquet))}
+
+
+def write_run(out: Path, run: LiquidationRun) -> dict:
+    """Write the whole run folder; the manifest written."""
+    with run_folder(out) as folder:
+        parquet = folder / LIQUIDATION_FILE
+        run.lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
+        check_written(parquet, run.totals)
+        output_rows = write_liquidation_documents(folder, run.lines, run.orders, run.registry,
+                                                  _meta(run, parquet))
+        output_rows[LIQUIDATION_FILE] = run.lines.height
+        man = manifest.build_manifest(
+            command="liquidate", tool_version=__version__, options=run.options,
+            tariffs_digest=run.tariffs.digest, inputs=run.inputs, folder=folder,
+            output_rows=output_rows, totals=run.totals,
+            extra={"anomalies": run.registry.anomalies.height, "orders": run.orders.height,
+                   "orders_payable": int(run.orders["payable"].sum() or 0)})
+        manifest.write_manifest(man, folder)
+    return man

@@ -1,0 +1,98 @@
+"""The liquidation pipeline: invoice rows in, one decision per row out.
+
+read → flag duplicates (R09, R13, R14: rules.duplicates) → look up B, V, A,
+price and coverage at the service date (lookups) → every code of the registry
+(rules) → A01/A02 and amounts (amounts) → status and reasons. One polars plan
+with no Python loop over rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from ramu_cli.contract import LIQUIDATION_COLUMNS
+from ramu_cli.errors import InputError, Problem
+from ramu_cli.io.readers import TableScan
+from ramu_cli.liquidation import amounts
+from ramu_cli.liquidation.codes import mask, with_reason_lists
+from ramu_cli.liquidation.lookups import lookups
+from ramu_cli.liquidation.registry import Registry
+from ramu_cli.rules import RuleContext, code_rules
+from ramu_cli.rules.duplicates import duplicate_flags
+from ramu_cli.tariffs import Tariffs
+
+# Columns kept beside the contract's for documents (pyramid level, act category).
+EXTRA_COLUMNS = ["level", "category"]
+# Kept for the caller's check of missing coverage rates, then dropped.
+COVERAGE_CHECK = ["coverage_missing", "_coverage_ogd", "_coverage_care_type"]
+
+
+def last_day_of_month(month: str) -> date:
+    year, mon = int(month[:4]), int(month[5:7])
+    return date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+@dataclass
+class LiquidationResult:
+    lines: pl.DataFrame        # LIQUIDATION_COLUMNS + EXTRA_COLUMNS, in input order
+    input_rows: int
+
+
+def decision_plan(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs,
+                  liquidation_date: date) -> pl.LazyFrame:
+    """The lazy plan of the line-level result (plus COVERAGE_CHECK for the caller)."""
+    codes, rejected = code_rules(RuleContext(tariffs.policy, liquidation_date))
+    frame = lookups(flagged, registry, tariffs).with_columns(
+        _rejected=rejected, _mask=mask(codes), billed=amounts.billed(), **amounts.amount_columns(rejected))
+    frame = with_reason_lists(frame, list(codes)).with_columns(
+        copay=pl.col("allowed") - pl.col("payable"),
+        disallowed=pl.col("billed") - pl.col("allowed"),
+        status=pl.when(pl.col("_rejected")).then(pl.lit("REJECTED"))
+        .when(pl.col("reasons").list.len() > 0).then(pl.lit("REDUCED")).otherwise(pl.lit("PAID")),
+        reason=pl.col("reasons").list.first(),
+        coverage_missing=~pl.col("_rejected") & pl.col("rate_percent").is_null(),
+        level=pl.col("v_level"), category=pl.col("a_category"),
+    )
+    return frame.select(
+        *[pl.col(name).cast(dtype) for name, dtype in LIQUIDATION_COLUMNS.items()],
+        *EXTRA_COLUMNS, "coverage_missing", pl.col("b_ogd").alias("_coverage_ogd"),
+        pl.col("a_care_type").alias("_coverage_care_type"))
+
+
+def _missing_rates(df: pl.DataFrame, tariffs: Tariffs, label: str) -> InputError | None:
+    """The error for lines that need a coverage rate the tariff folder lacks; None if none do."""
+    gaps = df.filter(pl.col("coverage_missing"))
+    if not gaps.height:
+        return None
+    summary = (gaps.group_by("_coverage_ogd", "_coverage_care_type")
+               .agg(pl.col("service_date").min().alias("first"), pl.col("service_date").max().alias("last"),
+                    pl.col("row_id").min().alias("row")).sort("_coverage_ogd", "_coverage_care_type"))
+    problems = [Problem(str(tariffs.coverage_file),
+                        f"aucun taux de prise en charge pour {r['_coverage_ogd']} × {r['_coverage_care_type']} "
+                        f"entre le {r['first']:%d/%m/%Y} et le {r['last']:%d/%m/%Y} "
+                        f"(première ligne concernée : {r['row']} de {label})", column="rate_percent",
+                        code="coverage_rate_missing")
+                for r in summary.iter_rows(named=True)]
+    return InputError(f"Taux de prise en charge manquant dans le dossier des tarifs : ajoutez les taux "
+                      f"manquants à {tariffs.coverage_file.name} puis relancez. Rien n'a été écrit.", problems)
+
+
+def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
+              ledger: pl.LazyFrame | None, liquidation_date: date) -> LiquidationResult:
+    """Run the plan; a missing coverage rate for a line that needs one stops the run."""
+    # Each stage is read several times by the next (R09 groups, distinct service
+    # dates, lookups): collected once, it is not computed again for each reader.
+    typed = invoices.typed().collect()
+    input_rows = typed.height
+    flagged = duplicate_flags(typed.lazy(), ledger).collect()
+    del typed  # flagged holds every column: keep one copy of the lines in memory
+    df = decision_plan(flagged.lazy(), registry, tariffs, liquidation_date).collect()
+    del flagged
+    error = _missing_rates(df, tariffs, invoices.label)
+    if error is not None:
+        raise error
+    return LiquidationResult(lines=df.drop(COVERAGE_CHECK), input_rows=input_rows)
