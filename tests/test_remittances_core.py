@@ -15,12 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ramu_cli.errors import InputError, InvariantError
-from ramu_cli.remittances.core import (
-    PenaltyPolicy,
-    RemittanceResult,
-    check_invariants,
-    reconcile,
-)
+from ramu_cli.remittances.core import PenaltyPolicy, RemittanceResult, reconcile
+from ramu_cli.remittances.invariants import check_invariants
 from ramu_cli.tariffs import percent_to_bp
 
 POLICY = PenaltyPolicy(deadline_days=15, initial_bp=500, monthly_bp=150)

@@ -1,4 +1,4 @@
-"""Writing a liquidation run's documents into its (temporary) run folder.
+"""A liquidation run's documents for people, written into its (temporary) run folder.
 
 The core hands over frames; this module turns them into the files people and
 scripts receive. Every file here is deterministic for the same inputs.
@@ -11,7 +11,8 @@ from pathlib import Path
 import polars as pl
 
 from ramu_cli.documents import liquidation_report, notices, pain001, payment_orders
-from ramu_cli.documents.tables import ORDER_HEADINGS, REJECTION_HEADINGS, french_values, orders_table, rejections_table
+from ramu_cli.documents.labels import ORDER_HEADINGS, REJECTION_HEADINGS, SHEET_ORDERS, SHEET_REJECTIONS
+from ramu_cli.documents.tables import french_values, orders_table, rejections_table
 from ramu_cli.io.writers import write_csv
 from ramu_cli.io.xlsx import write_xlsx
 from ramu_cli.liquidation.registry import Registry
@@ -23,15 +24,15 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
     orders = orders_table(orders)
     rejections = rejections_table(lines, registry.providers)
     write_csv(orders, folder / "payment_orders.csv")
-    write_xlsx({"Ordres de paiement": (french_values(orders), ORDER_HEADINGS)},
+    write_xlsx({SHEET_ORDERS: (french_values(orders), ORDER_HEADINGS)},
                folder / "payment_orders.xlsx",
-               totals={"Ordres de paiement": ["lines", "billed", "payable"]})
+               totals={SHEET_ORDERS: ["lines", "billed", "payable"]})
     write_csv(rejections, folder / "rejections.csv")
     # Registry rows set aside (treated as absent): which file, row and column, and why.
     write_csv(registry.anomalies, folder / "anomalies.csv")
-    write_xlsx({"Lignes rejetées ou réduites": (rejections, REJECTION_HEADINGS)},
+    write_xlsx({SHEET_REJECTIONS: (rejections, REJECTION_HEADINGS)},
                folder / "rejections.xlsx",
-               totals={"Lignes rejetées ou réduites": ["billed", "allowed", "payable", "disallowed"]})
+               totals={SHEET_REJECTIONS: ["billed", "allowed", "payable", "disallowed"]})
 
     providers = registry.providers.select("provider_id", "name", "level", "region")
     registered = dict(registry.beneficiaries.group_by("ogd").len().iter_rows())

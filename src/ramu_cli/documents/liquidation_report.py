@@ -12,38 +12,35 @@ import polars as pl
 from ramu_cli import french
 from ramu_cli.contract import CATEGORIES, LEVELS, OGDS, STATUSES
 from ramu_cli.documents import svg
-from ramu_cli.documents.render import CATEGORY_FR, LEVEL_FR, ogd_label, reason_label, render
-from ramu_cli.documents.tables import FUNDER_FR, STATUS_FR
+from ramu_cli.documents.labels import (
+    CATEGORY_FR,
+    FUNDER_FR,
+    LEVEL_FR,
+    STATUS_FR,
+    UNKNOWN_CATEGORY,
+    UNKNOWN_LEVEL,
+    ogd_label,
+    reason_label,
+)
+from ramu_cli.documents.render import render
+from ramu_cli.documents.tables import in_code_order
 from ramu_cli.liquidation.totals import totals as run_totals
+from ramu_cli.percent import share_percent
 
 TOP_PROVIDERS = 10
 AMOUNTS = ("billed", "payable", "copay", "disallowed")
 
 
-def _order(key: str, known: tuple[str, ...]) -> pl.Expr:
-    """Sort rank of a code in its contract order; unknown and null codes last."""
-    return pl.col(key).replace_strict(known, list(range(len(known))), default=len(known),
-                                      return_dtype=pl.Int64)
-
-
 def _sums(df: pl.DataFrame, key: str, known: tuple[str, ...]) -> list[dict]:
     """Lines and amounts per value of `key`, in contract order, null last."""
     status = pl.col("status")
-    return (df.group_by(key)
+    sums = (df.group_by(key)
             .agg(pl.len().alias("lines"),
                  (status == "PAID").sum().alias("paid"),
                  (status == "REDUCED").sum().alias("reduced"),
                  (status == "REJECTED").sum().alias("rejected"),
-                 *[pl.col(c).sum() for c in AMOUNTS])
-            .sort(_order(key, known), pl.col(key), nulls_last=True)
-            .to_dicts())
-
-
-def _share(part: int, whole: int) -> float | None:
-    """part / whole in percent with one decimal, computed on integers (half up)."""
-    if not whole:
-        return None
-    return ((part * 1000 + whole // 2) // whole) / 10
+                 *[pl.col(c).sum() for c in AMOUNTS]))
+    return in_code_order(sums, key, known).to_dicts()
 
 
 def _totals(df: pl.DataFrame) -> dict:
@@ -58,7 +55,7 @@ def _by_status(df: pl.DataFrame, total_lines: int) -> list[dict]:
     rows = []
     for s in STATUSES:
         r = found.get(s, {"lines": 0, **{c: 0 for c in AMOUNTS}})
-        rows.append({"status": s, "label": STATUS_FR[s], "share": _share(r["lines"], total_lines),
+        rows.append({"status": s, "label": STATUS_FR[s], "share": share_percent(r["lines"], total_lines),
                      **{k: r[k] for k in ("lines", *AMOUNTS)}})
     return rows
 
@@ -70,9 +67,8 @@ def _by_funder(df: pl.DataFrame) -> list[dict]:
             .agg(pl.col("payable").filter(pl.col("funder") == "OGD").sum().alias("scheme"),
                  pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum().alias("free_care"),
                  (pl.col("funder") == "FREE_CARE").sum().alias("free_care_lines"),
-                 pl.col("payable").sum().alias("payable"))
-            .sort(_order("ogd", OGDS), pl.col("ogd"), nulls_last=True))
-    return rows.to_dicts()
+                 pl.col("payable").sum().alias("payable")))
+    return in_code_order(rows, "ogd", OGDS).to_dicts()
 
 
 def _reasons(df: pl.DataFrame) -> list[dict]:
@@ -110,17 +106,16 @@ def _beneficiaries(df: pl.DataFrame, registered: dict[str, int]) -> list[dict]:
     rows = []
     for ogd in codes:
         n_served, n_reg = int(served.get(ogd, 0)), int(registered.get(ogd, 0))
-        rows.append({"ogd": ogd, "served": n_served, "registered": n_reg, "share": _share(n_served, n_reg)})
+        rows.append({"ogd": ogd, "served": n_served, "registered": n_reg, "share": share_percent(n_served, n_reg)})
     return rows
 
 
 def _orders(orders: pl.DataFrame) -> list[dict]:
-    return (orders.group_by("ogd")
-            .agg(pl.len().alias("orders"),
-                 (pl.col("funder") == "FREE_CARE").sum().alias("free_care_orders"),
-                 pl.col("lines").sum(), pl.col("payable").sum())
-            .sort(_order("ogd", OGDS), pl.col("ogd"), nulls_last=True)
-            .to_dicts())
+    per_ogd = (orders.group_by("ogd")
+               .agg(pl.len().alias("orders"),
+                    (pl.col("funder") == "FREE_CARE").sum().alias("free_care_orders"),
+                    pl.col("lines").sum(), pl.col("payable").sum()))
+    return in_code_order(per_ogd, "ogd", OGDS).to_dicts()
 
 
 def _charts(by_ogd, by_level, by_category, reasons, top) -> dict:
@@ -132,11 +127,11 @@ def _charts(by_ogd, by_level, by_category, reasons, top) -> dict:
             ["À payer", "Ticket modérateur", "Non retenu"],
             "Montant facturé par OGD : part à payer, ticket modérateur et part non retenue"),
         "level": svg.hbar_chart(
-            [(LEVEL_FR.get(r["level"], "Niveau inconnu") if r["level"] else "Niveau inconnu",
+            [(LEVEL_FR.get(r["level"], UNKNOWN_LEVEL) if r["level"] else UNKNOWN_LEVEL,
               r["payable"], fcfa(r["payable"])) for r in by_level],
             "Montant à payer par niveau de la pyramide sanitaire"),
         "category": svg.hbar_chart(
-            [(CATEGORY_FR.get(r["category"], r["category"]) if r["category"] else "Acte hors nomenclature",
+            [(CATEGORY_FR.get(r["category"], r["category"]) if r["category"] else UNKNOWN_CATEGORY,
               r["payable"], fcfa(r["payable"])) for r in by_category],
             "Montant à payer par catégorie d'actes"),
         "reasons": svg.hbar_chart(

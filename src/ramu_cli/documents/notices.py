@@ -20,8 +20,8 @@ import polars as pl
 from markupsafe import Markup
 
 from ramu_cli.contract import REASON_LABELS
-from ramu_cli.documents.render import escape_expr, reason_label, render
-from ramu_cli.documents.tables import STATUS_FR
+from ramu_cli.documents.labels import STATUS_FR, UNREADABLE_OGD, reason_label
+from ramu_cli.documents.render import escape_expr, render
 from ramu_cli.french import MISSING, date_fr_expr, fcfa_expr
 from ramu_cli.tariffs import DEFAULT_CONTEST_DAYS
 
@@ -41,7 +41,7 @@ def _line_html() -> pl.Expr:
             {c: reason_label(c) for c in REASON_LABELS}, return_dtype=pl.String))
         + pl.lit("</span>")).list.join(" ; ")
     motif = pl.when(pl.col("reasons").list.len() < 2).then(pl.lit("Motif")).otherwise(pl.lit("Motifs"))
-    ogd = pl.col("ogd").fill_null("OGD illisible")
+    ogd = pl.col("ogd").fill_null(UNREADABLE_OGD)
     return pl.concat_str([
         pl.lit('<tbody class="line">\n<tr class="data">\n<td><span class="id">'), _text("invoice_id"),
         pl.lit('</span><br><span class="muted">ligne '), _text("line_no"),

@@ -23,8 +23,8 @@ import polars as pl
 from lxml import etree
 
 from ramu_cli.contract import OGDS
-from ramu_cli.documents.render import OGD_NAMES
-from ramu_cli.documents.tables import FUNDER_FR
+from ramu_cli.documents.labels import FUNDER_FR, OGD_NAMES
+from ramu_cli.documents.tables import in_code_order
 from ramu_cli.french import month_title
 
 NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
@@ -62,15 +62,11 @@ def message_id(meta: Mapping) -> str:
     return f"RAMU-{meta['month']}-{meta['liquidation_date']:%Y%m%d}"[:MAX35]
 
 
-def _ogd_rank(ogd: str) -> tuple[int, str]:
-    return (OGDS.index(ogd) if ogd in OGDS else len(OGDS), ogd)
-
-
 def render_pain001(orders: pl.DataFrame, meta: dict) -> bytes:
     """The orders as pain.001.001.09 XML (UTF-8 bytes)."""
-    rows = orders.select("order_no", "ogd", "provider_id", "provider_name", "bank_code", "account_number",
-                         "funder", "lines", "payable").to_dicts()
-    rows.sort(key=lambda r: (_ogd_rank(r["ogd"]), r["order_no"]))
+    rows = in_code_order(orders.select("order_no", "ogd", "provider_id", "provider_name", "bank_code",
+                                       "account_number", "funder", "lines", "payable"),
+                         "ogd", OGDS, "order_no").to_dicts()
     msg_id = message_id(meta)
     liq = meta["liquidation_date"]
     period = month_title(meta["month"])

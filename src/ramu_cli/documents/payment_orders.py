@@ -12,6 +12,7 @@ import polars as pl
 
 from ramu_cli.contract import OGDS
 from ramu_cli.documents.render import render
+from ramu_cli.documents.tables import in_code_order
 
 ORDER_FIELDS = ("order_no", "ogd", "provider_id", "provider_name", "level", "region", "bank_code",
                 "account_number", "funder", "lines", "billed", "payable", "due_date", "amount_words")
@@ -19,7 +20,6 @@ ORDER_FIELDS = ("order_no", "ogd", "provider_id", "provider_name", "level", "reg
 
 def render_payment_orders(orders: pl.DataFrame, meta: dict) -> str:
     """All orders of the run (orders_table: with amount_words), by OGD then order number, as one printable HTML file."""
-    rank = pl.col("ogd").replace_strict(OGDS, list(range(len(OGDS))), default=len(OGDS), return_dtype=pl.Int64)
-    rows = orders.select(ORDER_FIELDS).sort(rank, "ogd", "order_no", nulls_last=True).to_dicts()
+    rows = in_code_order(orders.select(ORDER_FIELDS), "ogd", OGDS, "order_no").to_dicts()
     total = sum(int(r["payable"]) for r in rows)
     return render("payment_orders.html", orders=rows, meta=meta, total=total)

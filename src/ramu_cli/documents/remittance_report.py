@@ -14,22 +14,15 @@ from ramu_cli import french
 from ramu_cli.contract import COLLECTING_OGDS
 from ramu_cli.documents import svg
 from ramu_cli.documents.render import render
+from ramu_cli.documents.tables import in_code_order
+from ramu_cli.percent import share_percent
+from ramu_cli.remittances.totals import PERIOD_SUMS, totals
 
-SUMS = ("due", "collected", "remitted", "remitted_on_time", "remitted_late", "outstanding", "excess", "penalty")
 SERIES = ["Reversé à temps", "Reversé en retard", "Non reversé"]
 
 
-def _rate(collected: int, due: int) -> float | None:
-    """Collection rate as the rulebook computes it: one decimal, half up, on integers."""
-    if not due:
-        return None
-    return ((collected * 1000 + due // 2) // due) / 10
-
-
 def _ogd_sort(df: pl.DataFrame, *more: str) -> pl.DataFrame:
-    rank = pl.col("ogd").replace_strict(COLLECTING_OGDS, list(range(len(COLLECTING_OGDS))),
-                                        default=len(COLLECTING_OGDS), return_dtype=pl.Int64)
-    return df.sort(rank, "ogd", *more, nulls_last=True)
+    return in_code_order(df, "ogd", COLLECTING_OGDS, *more)
 
 
 def render_remittance_report(periods: pl.DataFrame, chunks: pl.DataFrame, ogd_totals: pl.DataFrame,
@@ -38,9 +31,9 @@ def render_remittance_report(periods: pl.DataFrame, chunks: pl.DataFrame, ogd_to
     period_rows = _ogd_sort(periods, "period").to_dicts()
     ogd_rows = _ogd_sort(ogd_totals).to_dicts()
     chunk_rows = _ogd_sort(chunks, "period", "deadline", "value_date", "transfer_id").to_dicts()
-    total = {k: sum(int(r[k]) for r in period_rows) for k in SUMS}
-    total["collection_rate"] = _rate(total["collected"], total["due"])
-    total["max_days_late"] = max((int(r["max_days_late"]) for r in period_rows), default=0)
+    sums = totals(periods.lazy(), PERIOD_SUMS)
+    total = {**sums, "collection_rate": share_percent(sums["collected"], sums["due"]),
+             "max_days_late": max((int(r["max_days_late"]) for r in period_rows), default=0)}
     unpaid = [c for c in chunk_rows if c["transfer_id"] is None]
     charts = {
         "periods": svg.stacked_hbar_chart(

@@ -1,4 +1,4 @@
-"""The jinja2 environment of every HTML document, and the French labels they show.
+"""The jinja2 environment of every HTML document, with the French labels as filters.
 
 Templates live in `documents/templates/` and are autoescaped: a provider
 called `<script>` is printed as text. All formatting for people goes through
@@ -8,6 +8,7 @@ template never formats an amount or a date by itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import polars as pl
@@ -15,56 +16,28 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ramu_cli import french
-from ramu_cli.contract import REASON_LABELS
-from ramu_cli.documents.tables import FUNDER_FR, STATUS_FR
+from ramu_cli.documents.labels import (
+    CATEGORY_FR,
+    FUNDER_FR,
+    LEVEL_FR,
+    OGD_NAMES,
+    STATUS_FR,
+    UNKNOWN_CATEGORY,
+    UNKNOWN_LEVEL,
+    UNREADABLE_OGD,
+    ogd_label,
+    reason_label,
+)
 
 MISSING = french.MISSING
 
-OGD_NAMES = {
-    "CMSS": "Caisse Malienne de Sécurité Sociale",
-    "INPS": "Institut National de Prévoyance Sociale",
-    "UTM": "Union Technique de la Mutualité Malienne",
-    "ANAM": "Agence Nationale d'Assistance Médicale",
-}
 
-LEVEL_FR = {
-    "CSCOM": "Centre de santé communautaire (CSCOM)",
-    "CSREF": "Centre de santé de référence (CSREF)",
-    "HR": "Hôpital régional (HR)",
-    "EPH": "Établissement public hospitalier (EPH)",
-    "PRIVATE": "Clinique privée",
-    "PHARMACY": "Pharmacie (officine)",
-}
-
-CATEGORY_FR = {
-    "CONSULTATION": "Consultations",
-    "LAB": "Analyses de laboratoire",
-    "IMAGING": "Imagerie médicale",
-    "PROCEDURE": "Actes techniques",
-    "SURGERY": "Chirurgie",
-    "HOSPITAL_DAY": "Journées d'hospitalisation",
-    "MATERNITY": "Maternité",
-    "DENTAL": "Soins dentaires",
-    "MEDICINE": "Médicaments",
-}
-
-
-def _label(table: dict[str, str], missing: str):
+def _label(table: dict[str, str], missing: str) -> Callable[[str | None], str]:
     def label(code: str | None) -> str:
         if code is None:
             return missing
         return table.get(code, code)
     return label
-
-
-def reason_label(code: str) -> str:
-    """"R01 — Bénéficiaire inconnu"."""
-    return f"{code} — {REASON_LABELS.get(code, 'motif inconnu')}"
-
-
-def ogd_label(code: str | None) -> str:
-    """"CMSS" as people read it; an unreadable OGD (R14 line) is said so."""
-    return "OGD illisible" if code is None else code
 
 
 def _percent_bp(bp: int) -> str:
@@ -85,10 +58,10 @@ FILTERS = {
     "reason_label": reason_label,
     "status_fr": _label(STATUS_FR, MISSING),
     "funder_fr": _label(FUNDER_FR, MISSING),
-    "level_fr": _label(LEVEL_FR, "Niveau inconnu"),
-    "category_fr": _label(CATEGORY_FR, "Acte hors nomenclature"),
+    "level_fr": _label(LEVEL_FR, UNKNOWN_LEVEL),
+    "category_fr": _label(CATEGORY_FR, UNKNOWN_CATEGORY),
     "ogd_label": ogd_label,
-    "ogd_name": lambda c: OGD_NAMES.get(c, c) if c else "OGD illisible",
+    "ogd_name": lambda c: OGD_NAMES.get(c, c) if c else UNREADABLE_OGD,
     "or_dash": lambda v: MISSING if v is None or v == "" else v,
 }
 
@@ -120,14 +93,4 @@ def render(template: str, **context) -> str:
     return environment().get_template(template).render(**context)
 
 
-__all__ = [
-    "CATEGORY_FR",
-    "LEVEL_FR",
-    "OGD_NAMES",
-    "Markup",
-    "environment",
-    "escape_expr",
-    "ogd_label",
-    "reason_label",
-    "render",
-]
+__all__ = ["Markup", "environment", "escape_expr", "render"]

@@ -1,35 +1,30 @@
-"""Tables for people: payment orders and rejections as CSV/XLSX rows, French headings.
+"""Tables for people: rows in the order people expect, orders and rejections for CSV/XLSX.
 
 CSV files keep the contract's English snake_case column names (they are read
-by scripts too); XLSX sheets carry French headings. Both carry French labels
-of reasons and amounts in words.
+by scripts too); XLSX sheets carry the French headings of documents.labels.
+Both carry French labels of reasons and amounts in words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from ramu_cli.contract import REASON_LABELS
+from ramu_cli.documents.labels import FUNDER_FR, REJECTION_HEADINGS, STATUS_FR
 from ramu_cli.french import amount_in_words
 
-STATUS_FR = {"PAID": "Payée", "REDUCED": "Réduite", "REJECTED": "Rejetée"}
-FUNDER_FR = {"OGD": "Régime (OGD)", "FREE_CARE": "Gratuités (budget de l'État)"}
 
-ORDER_HEADINGS = {
-    "order_no": "N° d'ordre", "ogd": "OGD", "provider_id": "Code prestataire",
-    "provider_name": "Prestataire", "level": "Niveau", "region": "Région", "bank_code": "Code banque",
-    "account_number": "N° de compte", "funder": "Payeur", "lines": "Lignes", "billed": "Montant facturé",
-    "payable": "Montant à payer", "due_date": "Échéance", "amount_words": "Montant en lettres",
-}
+def code_rank(key: str, known: Sequence[str]) -> pl.Expr:
+    """Sort rank of a code in its contract order (OGDs, levels…); unknown and null codes last."""
+    return pl.col(key).replace_strict(list(known), list(range(len(known))), default=len(known),
+                                      return_dtype=pl.Int64)
 
-REJECTION_HEADINGS = {
-    "provider_id": "Code prestataire", "provider_name": "Prestataire", "ogd": "OGD",
-    "invoice_id": "N° de facture", "line_no": "Ligne", "row_id": "Ligne du fichier",
-    "beneficiary_id": "Bénéficiaire", "act_code": "Acte", "service_date": "Date des soins",
-    "quantity": "Quantité", "unit_price": "Prix unitaire", "status": "Décision",
-    "reasons": "Codes motifs", "reason_labels": "Motifs", "billed": "Montant facturé",
-    "allowed": "Base de remboursement", "payable": "Montant à payer", "disallowed": "Montant rejeté",
-}
+
+def in_code_order(df: pl.DataFrame, key: str, known: Sequence[str], *more: str) -> pl.DataFrame:
+    """Rows by `key` in contract order (then by the code itself, then by `more`), nulls last."""
+    return df.sort(code_rank(key, known), key, *more, nulls_last=True)
 
 
 def orders_table(orders: pl.DataFrame) -> pl.DataFrame:

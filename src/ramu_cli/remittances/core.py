@@ -20,7 +20,7 @@ from datetime import date
 
 import polars as pl
 
-from ramu_cli.errors import InvariantError, Problem
+from ramu_cli.percent import share_percent
 
 KEYS = ["ogd", "period"]
 
@@ -74,14 +74,6 @@ class RemittanceResult:
 
 # --------------------------------------------------------------------------- #
 # Building blocks
-
-def _rate(collected: pl.Expr, due: pl.Expr) -> pl.Expr:
-    """collection_rate: percent, one decimal, half up; null when due = 0."""
-    return (pl.when(due != 0)
-            .then(((collected * 1000 + due // 2) // due) / 10)
-            .otherwise(None)
-            .cast(pl.Float64))
-
 
 def _obligations(contributions: pl.LazyFrame, policy: PenaltyPolicy) -> pl.LazyFrame:
     """One row per (ogd, period, deadline), with its interval [ob_start, ob_end)."""
@@ -174,7 +166,7 @@ def _periods(contributions: pl.LazyFrame, transfer_totals: pl.LazyFrame,
         .join(by_chunks, on=KEYS, how="left")
         .with_columns(pl.col(zero).fill_null(0))
         .with_columns(
-            collection_rate=_rate(pl.col("collected"), pl.col("due")),
+            collection_rate=share_percent(pl.col("collected"), pl.col("due")),
             remitted_late=pl.col("remitted") - pl.col("remitted_on_time"),
             outstanding=pl.col("collected") - pl.col("remitted"),
             excess=pl.col("transferred") - pl.col("remitted"),
@@ -189,7 +181,7 @@ def _ogd_totals(periods: pl.DataFrame) -> pl.DataFrame:
     return (
         periods.lazy()
         .group_by("ogd").agg(pl.col(sums).sum())
-        .with_columns(collection_rate=_rate(pl.col("collected"), pl.col("due")))
+        .with_columns(collection_rate=share_percent(pl.col("collected"), pl.col("due")))
         .select([pl.col(c).cast(t) for c, t in OGD_TOTAL_COLUMNS.items()])
         .sort("ogd")
         .collect()
@@ -218,94 +210,3 @@ def reconcile(contributions: pl.LazyFrame, remittances: pl.LazyFrame,
     chunks, periods, totals = pl.collect_all([chunks_lf, periods_lf, totals_lf])
     return RemittanceResult(periods=periods, chunks=chunks,
                             ogd_totals=_ogd_totals(periods), transfers=totals)
-
-
-# --------------------------------------------------------------------------- #
-# Invariants
-
-def _fail(rows: pl.DataFrame, what: str) -> None:
-    """Raise InvariantError naming each faulty (ogd, period) when `rows` is not empty."""
-    if rows.is_empty():
-        return
-    problems = []
-    for row in rows.head(20).iter_rows(named=True):
-        where = f"OGD {row['ogd']}" + (f", période {row['period']}" if "period" in row else "")
-        problems.append(Problem(file="reversements", message=f"{where} : {what} "
-                                f"({row['detail']})"))
-    first = problems[0].message
-    more = f" (et {rows.height - 1} autre(s))" if rows.height > 1 else ""
-    raise InvariantError(
-        f"Contrôle des reversements : les calculs ne tombent pas juste pour {first}{more}. "
-        "C'est une erreur du programme : rien n'a été écrit.", problems)
-
-
-def check_invariants(result: RemittanceResult) -> None:
-    """Raise InvariantError when the audit's own arithmetic does not hold."""
-    p = result.periods
-    s = lambda c: pl.col(c).cast(pl.String)  # noqa: E731
-
-    # collected = remitted + outstanding
-    _fail(p.filter(pl.col("collected") != pl.col("remitted") + pl.col("outstanding"))
-          .with_columns(detail=pl.format("encaissé {} ≠ reversé {} + restant dû {}",
-                                         s("collected"), s("remitted"), s("outstanding"))),
-          "encaissé ≠ reversé + restant dû")
-
-    # Σ transfers = remitted + excess (against the independent transfer totals)
-    if result.transfers is not None:
-        t = (p.join(result.transfers, on=KEYS, how="full", coalesce=True)
-             .with_columns(pl.col("transferred", "remitted", "excess").fill_null(0)))
-        _fail(t.filter(pl.col("transferred") != pl.col("remitted") + pl.col("excess"))
-              .with_columns(detail=pl.format("virements {} ≠ reversé {} + excédent {}",
-                                             s("transferred"), s("remitted"), s("excess"))),
-              "Σ virements ≠ reversé + excédent")
-
-    # Figures that cannot be negative, and remitted_late = remitted − remitted_on_time
-    _fail(p.filter((pl.col("outstanding") < 0) | (pl.col("excess") < 0)
-                   | (pl.col("remitted_on_time") < 0)
-                   | (pl.col("remitted_late") != pl.col("remitted") - pl.col("remitted_on_time")))
-          .with_columns(detail=pl.format("restant dû {}, excédent {}, à temps {}, en retard {}",
-                                         s("outstanding"), s("excess"),
-                                         s("remitted_on_time"), s("remitted_late"))),
-          "montants négatifs ou reversé à temps + en retard ≠ reversé")
-
-    # Chunks add up to the period figures
-    c = result.chunks
-    paid = pl.col("transfer_id").is_not_null()
-    by_chunks = c.group_by(KEYS).agg(
-        c_collected=pl.col("amount").sum(),
-        c_remitted=pl.col("amount").filter(paid).sum(),
-        c_on_time=pl.col("amount").filter(paid & (pl.col("days_late") == 0)).sum(),
-        c_max_days=pl.col("days_late").max(),
-        c_penalty=pl.col("penalty").sum(),
-        c_bad=((pl.col("amount") <= 0) | (pl.col("days_late") < 0)
-               | (pl.col("penalty") < 0)).any(),
-    )
-    j = (p.join(by_chunks, on=KEYS, how="full", coalesce=True)
-         .with_columns(pl.col("c_collected", "c_remitted", "c_on_time", "c_max_days",
-                              "c_penalty").fill_null(0),
-                       pl.col("c_bad").fill_null(False)))
-    _fail(j.filter(pl.col("collected").is_null()
-                   | (pl.col("c_collected") != pl.col("collected"))
-                   | (pl.col("c_remitted") != pl.col("remitted"))
-                   | (pl.col("c_on_time") != pl.col("remitted_on_time"))
-                   | (pl.col("c_max_days") != pl.col("max_days_late"))
-                   | (pl.col("c_penalty") != pl.col("penalty"))
-                   | pl.col("c_bad"))
-          .with_columns(detail=pl.format(
-              "tranches : encaissé {}, reversé {}, à temps {}, pénalités {} ; "
-              "ligne : encaissé {}, reversé {}, à temps {}, pénalités {}",
-              s("c_collected"), s("c_remitted"), s("c_on_time"), s("c_penalty"),
-              s("collected"), s("remitted"), s("remitted_on_time"), s("penalty"))),
-          "les tranches ne correspondent pas aux totaux de la période")
-
-    # Per-OGD totals are the sums of their periods
-    sums = [col for col in OGD_TOTAL_COLUMNS if col not in ("ogd", "collection_rate")]
-    expected = p.group_by("ogd").agg(pl.col(sums).sum().name.suffix("_p"))
-    o = result.ogd_totals.join(expected, on="ogd", how="full", coalesce=True)
-    mismatch = pl.lit(False)
-    for col in sums:
-        mismatch = mismatch | pl.col(col).ne_missing(pl.col(f"{col}_p"))
-    _fail(o.filter(mismatch)
-          .with_columns(detail=pl.format("total encaissé {} / somme des périodes {}",
-                                         s("collected"), s("collected_p"))),
-          "les totaux de l'OGD ne sont pas la somme de ses périodes")
