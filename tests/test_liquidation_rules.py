@@ -66,7 +66,11 @@ def liq(tmp_path, tariff_dir, write_batch):
 # ---------------------------------------------------------------------------
 
 def test_fixture_tariff_folder_loads(tariff_dir):
-    from ramu_cli.tariffs import load_tariffs, valid_on
+    from ramu_cli.liquidation.lookups import in_force
+    from ramu_cli.tariffs import load_tariffs
+
+    def valid_on(table: pl.DataFrame, day: D) -> pl.DataFrame:  # the pipeline's own lookup, on one day
+        return in_force(table, pl.LazyFrame({"service_date": [day]})).collect()
     t = load_tariffs(tariff_dir)
     assert t.acts.height == 8 and t.prices.height == 23 and t.coverage.height == 8
     assert (t.policy.child_age_limit, t.policy.student_age_limit) == (14, 21)

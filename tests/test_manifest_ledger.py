@@ -43,7 +43,7 @@ from ramu_cli.ledger import (
     ledger_lock,
     scan_ledger,
 )
-from ramu_cli.manifest import build_manifest, run_id, sha256_file, verify_run, write_manifest
+from ramu_cli.manifest import MANIFEST_VERSION, Manifest, build_manifest, check_run, sha256_file, write_manifest
 
 D = date
 RAMU = Path(sys.executable).parent / "ramu"
@@ -127,9 +127,16 @@ def load(out: Path) -> dict:
 
 
 def edit_manifest(out: Path, change) -> None:
+    """Change manifest.json by hand, as a person (or an attacker) with an editor would."""
     m = load(out)
     change(m)
-    write_manifest(m, out)
+    text = json.dumps(m, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    (out / "manifest.json").write_text(text, encoding="utf-8")
+
+
+def verify_run(out: Path) -> list[str]:
+    """The French description of every difference `check_run` (what `ramu verify` runs) finds."""
+    return [str(p) for p in check_run(out).differences]
 
 
 @pytest.fixture
@@ -181,7 +188,7 @@ def test_manifest_shape(run1: Path):
     assert [m["outputs"][n]["rows"] for n in m["outputs"]] == [5, None, 3, None]
     assert m["totals"] == RUN1_TOTALS
     assert m["run_id"] == "2026-10-" + m["outputs"]["liquidation.parquet"]["sha256"][:12]
-    assert run_id(m) == m["run_id"]
+    assert Manifest.from_dict(m, run1 / "manifest.json").expected_run_id() == m["run_id"]
     text = (run1 / "manifest.json").read_bytes().decode("utf-8")
     assert text == json.dumps(m, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
@@ -213,8 +220,44 @@ def test_build_manifest_refuses_unknown_output_rows_and_reserved_extra(tmp_path:
         build_manifest(**common, output_rows={}, extra={"totals": {}})
 
 
+def test_manifest_round_trip(run1: Path):
+    m = load(run1)
+    typed = Manifest.from_dict(m, run1 / "manifest.json")
+    assert typed.manifest_version == MANIFEST_VERSION == 1
+    assert typed.command == "liquidate" and typed.extra == {"anomalies": 0}
+    assert typed.outputs["liquidation.parquet"].rows == 5
+    assert typed.to_dict() == m
+
+
+def test_manifest_of_a_newer_format_is_refused(run1: Path, tmp_path: Path):
+    edit_manifest(run1, lambda m: m.update(manifest_version=2, tool_version="9.0.0"))
+    with pytest.raises(InputError, match="manifeste au format 2, écrit par ramu 9.0.0") as err:
+        check_run(run1)
+    assert [p.code for p in err.value.problems] == ["manifest_version_unsupported"]
+    for args in (("verify", run1, "--json"), ("commit", run1, "--ledger", tmp_path / "l", "--json")):
+        result = invoke(*args)
+        assert result.exit_code == 3
+        payload = json.loads(result.stdout)
+        assert payload["problems"][0]["code"] == "manifest_version_unsupported"
+        assert "Mettez ramu à jour" in payload["error"]
+    assert not (tmp_path / "l").exists()
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m: m.pop("manifest_version"), "clé(s) absente(s) : manifest_version"),
+    (lambda m: m.update(manifest_version="1"), "version de manifeste « 1 » invalide"),
+    (lambda m: m["totals"].update(payable="5300"), "manifeste invalide"),
+    (lambda m: m["outputs"]["report.html"].pop("sha256"), "manifeste invalide"),
+])
+def test_manifest_checked_on_read(run1: Path, change, words):
+    edit_manifest(run1, change)
+    with pytest.raises(InputError, match=re.escape(words)):
+        check_run(run1)
+    assert invoke("verify", run1).exit_code == 3
+
+
 # --------------------------------------------------------------------------- #
-# verify_run
+# verify (check_run)
 
 
 def test_verify_clean_run(run1: Path):
@@ -300,7 +343,7 @@ def test_verify_remittances_totals(tmp_path: Path):
                        folder=tmp_path, output_rows={"remittances.parquet": 2},
                        totals={"due": 1500, "collected": 1400, "remitted": 1300,
                                "outstanding": 100, "excess": 20, "penalty": 46})
-    assert "run_id" not in m
+    assert m.run_id is None and "run_id" not in m.to_dict()
     write_manifest(m, tmp_path)
     assert verify_run(tmp_path) == [
         "manifest.json : total « penalty » : 46 selon le manifeste, 45 recalculé sur "
@@ -451,7 +494,8 @@ def test_commit_refuses_a_line_key_already_committed(run1: Path, tmp_path: Path)
         "liquidation.parquet",
         f"clé de ligne déjà enregistrée au registre par "
         f"l'exécution « {rid1} » (fichier {rid1}.parquet)",
-        column="provider_id, invoice_id, line_no", row=2, value="P001 / INV1 / 1")]
+        column="provider_id, invoice_id, line_no", row=2, value="P001 / INV1 / 1",
+        code="already_in_ledger")]
     result = invoke("commit", run2, "--ledger", ledger)
     assert result.exit_code == 3
     err_text = flat(result.stderr)
@@ -477,7 +521,7 @@ def test_commit_refuses_a_duplicate_key_already_committed(run1: Path, tmp_path: 
         f"clé de doublon déjà enregistrée au registre par l'exécution « {rid1} » "
         f"(fichier {rid1}.parquet)",
         column="beneficiary_id, provider_id, act_code, service_date", row=1,
-        value="B001 / P001 / C001 / 2026-10-03")]
+        value="B001 / P001 / C001 / 2026-10-03", code="already_in_ledger")]
     result = invoke("commit", run2, "--ledger", ledger, "--json")
     assert result.exit_code == 3
     payload = json.loads(result.stdout)

@@ -18,10 +18,16 @@ import pytest
 from conftest import FIXTURE_ACTS, FIXTURE_COVERAGE, FIXTURE_POLICY, FIXTURE_PRICES
 from ramu_cli.contract import CATEGORIES, LEVELS
 from ramu_cli.errors import InputError, Problem
-from ramu_cli.tariffs import coverage_gaps, default_tariff_folder, load_policy, load_tariffs, valid_on
+from ramu_cli.liquidation.lookups import in_force
+from ramu_cli.tariffs import coverage_gaps, default_tariff_folder, load_policy, load_tariffs
 
 PROGRAMMES = {"CESAREAN", "MALARIA_U5", "TB", "HIV", "LEPROSY", "VACCINATION"}
 LEVEL_VALUES = "l'une des valeurs CSCOM, CSREF, HR, EPH, PRIVATE, PHARMACY"
+
+
+def in_force_on(table: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The rows of a tariff table the liquidation's lookup (lookups.in_force) finds for `day`."""
+    return in_force(table, pl.LazyFrame({"service_date": [day]})).collect()
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +68,16 @@ def test_shipped_price_change_inside_a_month(shipped):
               if r["next_from"] == r["valid_to"] + timedelta(days=1)
               and (r["valid_to"].year, r["valid_to"].month) == (r["next_from"].year, r["next_from"].month)]
     assert ("CS001", "CSCOM", date(2026, 10, 15)) in inside
-    cs001 = valid_on(shipped.prices.filter((pl.col("act_code") == "CS001") & (pl.col("level") == "CSCOM")),
+    cs001 = in_force_on(shipped.prices.filter((pl.col("act_code") == "CS001") & (pl.col("level") == "CSCOM")),
                      date(2026, 10, 15))["price"].to_list()
-    after = valid_on(shipped.prices.filter((pl.col("act_code") == "CS001") & (pl.col("level") == "CSCOM")),
+    after = in_force_on(shipped.prices.filter((pl.col("act_code") == "CS001") & (pl.col("level") == "CSCOM")),
                      date(2026, 10, 16))["price"].to_list()
     assert (cs001, after) == ([1000], [1500])
 
 
 def test_shipped_coverage_and_policy(shipped):
     rates = {(r["ogd"], r["care_type"]): r["rate_percent"]
-             for r in valid_on(shipped.coverage, date(2026, 10, 15)).iter_rows(named=True)}
+             for r in in_force_on(shipped.coverage, date(2026, 10, 15)).iter_rows(named=True)}
     assert rates == {("CMSS", "AMBULATORY"): 70, ("CMSS", "HOSPITAL"): 80,
                      ("INPS", "AMBULATORY"): 70, ("INPS", "HOSPITAL"): 80,
                      ("UTM", "AMBULATORY"): 70, ("UTM", "HOSPITAL"): 80,
@@ -107,7 +113,7 @@ def test_overlapping_act_periods(tmp_path, tariff_factory):
     folder = tariff_factory(tmp_path / "t", acts=acts)
     assert _fault(folder) == [Problem(
         str(folder / "acts.csv"), "période de validité qui chevauche celle de la ligne 1 pour CONS",
-        column="valid_from", row=9, value="2025-01-01")]
+        column="valid_from", row=9, value="2025-01-01", code="overlapping_validity")]
 
 
 def test_overlapping_price_periods_inclusive_end(tmp_path, tariff_factory):
@@ -118,7 +124,7 @@ def test_overlapping_price_periods_inclusive_end(tmp_path, tariff_factory):
     assert _fault(folder) == [Problem(
         str(folder / "prices.csv"),
         "période de validité qui chevauche celle de la ligne 1 pour CONS / CSCOM",
-        column="valid_from", row=2, value="2026-10-15")]
+        column="valid_from", row=2, value="2026-10-15", code="overlapping_validity")]
 
 
 def test_overlapping_coverage_periods(tmp_path, tariff_factory):
@@ -128,7 +134,7 @@ def test_overlapping_coverage_periods(tmp_path, tariff_factory):
     assert _fault(folder) == [Problem(
         str(folder / "coverage.csv"),
         "période de validité qui chevauche celle de la ligne 8 pour ANAM / HOSPITAL",
-        column="valid_from", row=9, value="2026-01-01")]
+        column="valid_from", row=9, value="2026-01-01", code="overlapping_validity")]
 
 
 def test_valid_to_before_valid_from(tmp_path, tariff_factory):
@@ -136,7 +142,8 @@ def test_valid_to_before_valid_from(tmp_path, tariff_factory):
     acts[7]["valid_to"] = date(2019, 12, 31)  # ANCIEN, from 2020-01-01
     folder = tariff_factory(tmp_path / "t", acts=acts)
     assert _fault(folder) == [Problem(str(folder / "acts.csv"), "fin de validité antérieure au début",
-                                      column="valid_to", row=8, value="2019-12-31")]
+                                      column="valid_to", row=8, value="2019-12-31",
+                                      code="validity_ends_before_start")]
 
 
 def test_unknown_level_in_prices(tmp_path, tariff_factory):
@@ -175,7 +182,7 @@ def test_price_of_an_act_absent_from_acts(tmp_path, tariff_factory):
     folder = tariff_factory(tmp_path / "t", prices=prices)
     assert _fault(folder) == [Problem(str(folder / "prices.csv"),
                                       "prix d'un acte absent de la nomenclature",
-                                      column="act_code", row=24, value="FANTOME")]
+                                      column="act_code", row=24, value="FANTOME", code="price_of_unknown_act")]
 
 
 def test_faults_in_a_copy_of_the_shipped_folder(tmp_path):
@@ -195,7 +202,7 @@ def test_missing_policy_key(tmp_path, tariff_factory):
     assert policy != FIXTURE_POLICY
     folder = tariff_factory(tmp_path / "t", policy=policy)
     assert _fault(folder) == [Problem(str(folder / "policy.toml"), "clé absente",
-                                      column="[remittance] deadline_days")]
+                                      column="[remittance] deadline_days", code="missing_key")]
 
 
 def test_percent_with_three_decimals(tmp_path, tariff_factory):
@@ -204,7 +211,7 @@ def test_percent_with_three_decimals(tmp_path, tariff_factory):
     folder = tariff_factory(tmp_path / "t", policy=policy)
     key = "[remittance] penalty_monthly_percent"
     assert _fault(folder) == [Problem(str(folder / "policy.toml"), "plus de deux décimales",
-                                      column=key, value="1.255")]
+                                      column=key, value="1.255", code="too_many_decimals")]
     with pytest.raises(InputError) as err:
         load_policy(folder / "policy.toml")
     assert f"« {key} » = 1.255 a plus de deux décimales" in err.value.message
@@ -237,7 +244,8 @@ def test_coverage_gap_loads_and_is_listed(tmp_path, tariff_factory):
     folder = tariff_factory(tmp_path / "t", coverage=coverage)
     t = load_tariffs(folder)
     assert coverage_gaps(t) == [Problem(str(folder / "coverage.csv"),
-                                        "aucun taux pour ANAM × HOSPITAL", column="rate_percent")]
+                                        "aucun taux pour ANAM × HOSPITAL", column="rate_percent",
+                                        code="coverage_gap")]
 
 
 def test_coverage_hole_between_periods(tmp_path, tariff_factory):
@@ -252,7 +260,7 @@ def test_coverage_hole_between_periods(tmp_path, tariff_factory):
     assert coverage_gaps(load_tariffs(folder)) == [Problem(
         str(folder / "coverage.csv"),
         "aucun taux pour CMSS × AMBULATORY entre le 31/12/2025 et le 01/02/2026",
-        column="valid_from")]
+        column="valid_from", code="coverage_gap")]
 
 
 # ---------------------------------------------------------------------------

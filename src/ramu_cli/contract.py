@@ -9,7 +9,7 @@ used by `ramu validate` and by the strict readers (contributions, remittances).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import polars as pl
@@ -136,7 +136,6 @@ class Table:
     role: str
     label_fr: str
     columns: tuple[Column, ...]
-    key: tuple[str, ...] = field(default=())  # columns whose combination is unique
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -169,7 +168,7 @@ BENEFICIARIES = Table("beneficiaries", "registre des bénéficiaires", (
     Column("disabled", Kind.BOOL, optional=True),
     Column("rights_start", Kind.DATE),
     Column("rights_end", Kind.DATE, nullable=True, optional=True),
-), key=("beneficiary_id",))
+))
 
 PROVIDERS = Table("providers", "prestataires conventionnés", (
     Column("provider_id", Kind.ID),
@@ -180,7 +179,7 @@ PROVIDERS = Table("providers", "prestataires conventionnés", (
     Column("convention_end", Kind.DATE, nullable=True, optional=True),
     Column("bank_code", Kind.STRING, nullable=True),
     Column("account_number", Kind.STRING, nullable=True),
-), key=("provider_id",))
+))
 
 INVOICES = Table("invoices", "lignes de factures", (
     Column("invoice_id", Kind.ID),
@@ -195,7 +194,7 @@ INVOICES = Table("invoices", "lignes de factures", (
     Column("unit_price", Kind.INT, min_value=0),
     Column("referral", Kind.BOOL, optional=True),
     Column("emergency", Kind.BOOL, optional=True),
-), key=("provider_id", "invoice_id", "line_no"))
+))
 
 CONTRIBUTIONS = Table("contributions", "cotisations", (
     _enum("ogd", COLLECTING_OGDS),
@@ -212,7 +211,7 @@ REMITTANCES = Table("remittances", "reversements", (
     Column("period", Kind.PERIOD),
     Column("amount", Kind.INT, min_value=1),
     Column("value_date", Kind.DATE),
-), key=("transfer_id",))
+))
 
 ACTS = Table("acts", "nomenclature des actes", (
     Column("act_code", Kind.ID),
@@ -245,11 +244,6 @@ COVERAGE = Table("coverage", "taux de prise en charge", (
 ))
 
 BATCH_TABLES = {t.role: t for t in (BENEFICIARIES, PROVIDERS, INVOICES, CONTRIBUTIONS, REMITTANCES)}
-TARIFF_TABLES = {t.role: t for t in (ACTS, PRICES, COVERAGE)}
-
-# Roles each command needs in a batch folder.
-LIQUIDATION_ROLES = ("beneficiaries", "providers", "invoices")
-REMITTANCE_ROLES = ("contributions", "remittances")
 
 # Output columns of liquidation.parquet, in the contract's order.
 LIQUIDATION_COLUMNS: dict[str, pl.DataType] = {

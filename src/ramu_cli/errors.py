@@ -6,7 +6,7 @@ the row where there is one, and say what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -68,9 +68,3 @@ class InvariantError(RamuError):
 
     exit_code = 4
 
-
-@dataclass
-class Anomalies:
-    """Rows set aside but not fatal (unusable registry rows), listed in the run."""
-
-    items: list[Problem] = field(default_factory=list)

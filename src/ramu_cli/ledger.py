@@ -49,14 +49,14 @@ def _scan_file(path: Path) -> pl.LazyFrame:
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path} : fichier du registre illisible ({exc}). Restaurez-le depuis "
                          "la sauvegarde du registre ; ne le supprimez pas, il empêche de "
-                         "payer deux fois.", [Problem(str(path), "fichier illisible")]) from exc
+                         "payer deux fois.", [Problem(str(path), "fichier illisible", code="unreadable_file")]) from exc
     missing = [c for c in LEDGER_COLUMNS if c not in schema]
     if missing:
         cols = ", ".join(f"« {c} »" for c in missing)
         raise InputError(f"{path} : colonne(s) absente(s) du fichier du registre : {cols}. "
                          "Ce fichier n'a pas été écrit par « ramu commit » : retirez-le du "
                          "dossier du registre.",
-                         [Problem(str(path), "colonne absente", column=c) for c in missing])
+                         [Problem(str(path), "colonne absente", column=c, code="missing_column") for c in missing])
     return pl.scan_parquet(path).select(
         [pl.col(c).cast(t) for c, t in LEDGER_SCHEMA.items()])
 
@@ -126,7 +126,7 @@ def _internal_duplicates(lines: pl.DataFrame) -> list[Problem]:
         for row in dup.iter_rows(named=True):
             problems.append(Problem(LIQUIDATION_FILE, f"{label} présente deux fois dans "
                                     "l'exécution", column=", ".join(key), row=row["row_id"],
-                                    value=_key_text(row, key)))
+                                    value=_key_text(row, key), code="duplicate_in_run"))
     return problems
 
 
@@ -152,7 +152,8 @@ def _conflicts(lines: pl.DataFrame, ledger_dir: Path) -> list[Problem]:
                 LIQUIDATION_FILE,
                 f"{label} déjà enregistrée au registre par l'exécution "
                 f"« {row['other_run']} » (fichier {row['ledger_file']})",
-                column=", ".join(key), row=row["row_id"], value=_key_text(row, key))))
+                column=", ".join(key), row=row["row_id"], value=_key_text(row, key),
+                code="already_in_ledger")))
     return [p for _, _, p in sorted(problems, key=lambda t: (t[0], t[1]))]
 
 
@@ -180,8 +181,8 @@ def _write_once(df: pl.DataFrame, target: Path) -> None:
 def commit_run(out_dir: Path, ledger_dir: Path) -> CommitResult:
     """Add a verified liquidation run's PAID and REDUCED lines to the ledger, once."""
     manifest = read_manifest(out_dir)
-    if manifest.get("command") != "liquidate":
-        raise InputError(f"{out_dir} : ce dossier vient de « ramu {manifest.get('command')} », "
+    if manifest.command != "liquidate":
+        raise InputError(f"{out_dir} : ce dossier vient de « ramu {manifest.command} », "
                          "pas de « ramu liquidate » : seule une liquidation s'enregistre au "
                          "registre.")
     report = check_run(out_dir)
@@ -189,7 +190,10 @@ def commit_run(out_dir: Path, ledger_dir: Path) -> CommitResult:
         raise InputError(f"{out_dir} ne correspond plus à son manifeste "
                          f"({len(report.differences)} différence(s)) : rien n'a été enregistré. "
                          "Relancez la liquidation, puis « ramu commit ».", report.differences)
-    rid = manifest["run_id"]
+    rid = manifest.run_id
+    if rid is None:  # verified already: a liquidation manifest has one unless hand-made
+        raise InputError(f"{out_dir} : manifeste sans identifiant d'exécution (run_id) : relancez la "
+                         "liquidation, puis « ramu commit ».")
     lines = run_lines(out_dir, rid)
     inner = _internal_duplicates(lines)
     if inner:

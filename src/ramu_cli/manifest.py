@@ -1,8 +1,12 @@
-"""The manifest of a run folder: checksums, row counts, totals — and `verify`.
+"""manifest.json: a run folder's typed, versioned record — and `verify`.
 
-Modelled on DVC's `dvc.lock`: every input and every output is recorded with
-its SHA-256, so a run folder can be re-checked later (`ramu verify`) and a
-liquidation run gets a stable id (`run_id`) that the ledger is keyed on.
+Modelled on DVC's `dvc.lock` (every input and output with its SHA-256, so a
+run folder can be re-checked later by `ramu verify`) and on dbt's artifacts
+(a dataclass tagged with a format version, checked when read): `Manifest` is
+what `liquidate` and `remittances` write and what `verify` and `commit` read.
+A manifest of a newer format than this program knows stops them (exit 3)
+rather than being half understood. A liquidation run gets a stable id
+(`run_id`) that the ledger is keyed on.
 
 The manifest is deterministic except for `created_at`: the same inputs and
 options give the same manifest bytes apart from that one field.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
@@ -19,25 +24,32 @@ from typing import Any
 
 import polars as pl
 
+from ramu_cli import __version__
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.french import group_digits
+from ramu_cli.liquidation.totals import totals as liquidation_totals
+from ramu_cli.remittances.totals import totals as remittance_totals
 
 MANIFEST_NAME = "manifest.json"
+# Format of manifest.json. Raise it when a field changes meaning or disappears
+# (adding a command-specific fact does not); teach `Manifest.from_dict` to read
+# the older formats, so folders written before stay verifiable.
 MANIFEST_VERSION = 1
 TOOL = "ramu-cli"
 LIQUIDATION_FILE = "liquidation.parquet"
 REMITTANCES_FILE = "remittances.parquet"
 _CHUNK = 1 << 20
 
-# Keys build_manifest writes itself; `extra` may not override them.
+# Keys the manifest writes itself; the command-specific facts (`extra`) may not use them.
 RESERVED_KEYS = frozenset({"manifest_version", "tool", "tool_version", "command", "created_at",
                            "options", "tariffs_digest", "inputs", "outputs", "totals", "run_id"})
+REQUIRED_KEYS = ("manifest_version", "command", "inputs", "outputs", "totals")
 
-# Totals recomputed from a run's main table, per command (only keys present in
-# the manifest are compared).
-LIQUIDATION_SUMS = ("billed", "allowed", "payable", "copay", "disallowed")
-LIQUIDATION_COUNTS = {"paid": "PAID", "reduced": "REDUCED", "rejected": "REJECTED"}
-REMITTANCE_SUMS = ("due", "collected", "remitted", "outstanding", "excess", "penalty")
+# The table each command's totals are recomputed from, and the one definition of those totals.
+TOTALS_SOURCES: dict[str, tuple[str, Callable[[pl.LazyFrame], dict[str, int]]]] = {
+    "liquidate": (LIQUIDATION_FILE, liquidation_totals),
+    "remittances": (REMITTANCES_FILE, remittance_totals),
+}
 
 
 def sha256_file(path: Path) -> str:
@@ -62,7 +74,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _output_files(folder: Path) -> list[str]:
+def output_files(folder: Path) -> list[str]:
     """Every file of a run folder (subfolders too) except the manifest: relative POSIX, sorted."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                   if p.is_file() and p.relative_to(folder).as_posix() != MANIFEST_NAME)
@@ -73,66 +85,155 @@ def liquidation_run_id(month: str, liquidation_sha256: str) -> str:
     return f"{month}-{liquidation_sha256[:12]}"
 
 
-def run_id(manifest: dict) -> str:
-    """The run id a liquidation manifest should carry."""
-    return liquidation_run_id(manifest["options"]["month"], manifest["outputs"][LIQUIDATION_FILE]["sha256"])
+@dataclass(frozen=True)
+class InputRecord:
+    path: str          # absolute, POSIX
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    sha256: str
+    rows: int | None   # row count of a table output; None for a document
+
+
+@dataclass
+class Manifest:
+    """What a run folder holds and how it was made (manifest.json, format MANIFEST_VERSION)."""
+
+    command: str
+    tool_version: str
+    created_at: str
+    options: dict[str, Any]
+    tariffs_digest: str | None
+    inputs: dict[str, InputRecord]
+    outputs: dict[str, OutputRecord]
+    totals: dict[str, int]
+    run_id: str | None = None
+    # Facts of the command, kept at the top level of the JSON (liquidate: anomalies,
+    # orders, orders_payable; remittances: as_of, periods, chunks).
+    extra: dict[str, Any] = field(default_factory=dict)
+    manifest_version: int = MANIFEST_VERSION
+    tool: str = TOOL
+
+    def expected_run_id(self) -> str:
+        """The run id a liquidation manifest must carry (KeyError/TypeError when it cannot)."""
+        return liquidation_run_id(self.options["month"], self.outputs[LIQUIDATION_FILE].sha256)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON layout (format 1): every field at the top level, `extra` merged in."""
+        data: dict[str, Any] = {
+            "manifest_version": self.manifest_version, "tool": self.tool,
+            "tool_version": self.tool_version, "command": self.command,
+            "created_at": self.created_at, "options": self.options,
+            "tariffs_digest": self.tariffs_digest,
+            "inputs": {role: {"path": r.path, "sha256": r.sha256, "rows": r.rows}
+                       for role, r in self.inputs.items()},
+            "outputs": {name: {"sha256": r.sha256, "rows": r.rows} for name, r in self.outputs.items()},
+            "totals": self.totals,
+        }
+        if self.run_id is not None:
+            data["run_id"] = self.run_id
+        data.update(self.extra)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any, source: Path) -> Manifest:
+        """A manifest read from JSON, its format and the types of its fields checked (else exit 3)."""
+        missing = [k for k in REQUIRED_KEYS if k not in data] if isinstance(data, dict) else ["(objet JSON)"]
+        if missing:
+            raise InputError(f"{source} : manifeste incomplet, clé(s) absente(s) : "
+                             f"{', '.join(missing)}. Relancez la commande pour le régénérer.")
+        _check_version(data, source)
+        try:
+            return cls(
+                command=_typed(data["command"], str), tool_version=_typed(data.get("tool_version", ""), str),
+                created_at=_typed(data.get("created_at", ""), str),
+                options=_typed(data.get("options", {}), dict),
+                tariffs_digest=_typed(data.get("tariffs_digest"), str, none=True),
+                inputs={_typed(role, str): InputRecord(_typed(r["path"], str), _typed(r["sha256"], str),
+                                                       _typed(r["rows"], int))
+                        for role, r in _typed(data["inputs"], dict).items()},
+                outputs={_typed(name, str): OutputRecord(_typed(r["sha256"], str), _typed(r["rows"], int, none=True))
+                         for name, r in _typed(data["outputs"], dict).items()},
+                totals={_typed(k, str): _typed(v, int) for k, v in _typed(data["totals"], dict).items()},
+                run_id=_typed(data.get("run_id"), str, none=True),
+                extra={k: v for k, v in data.items() if k not in RESERVED_KEYS},
+                manifest_version=data["manifest_version"], tool=_typed(data.get("tool", TOOL), str))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"{source} : manifeste invalide (champ manquant ou de type inattendu : "
+                             f"{exc}). Relancez la commande pour le régénérer.") from exc
+
+
+def _typed(value: Any, kind: type, none: bool = False) -> Any:
+    """`value` when it is a `kind` (None allowed if `none`); TypeError otherwise (bools are not ints)."""
+    if (value is None and none) or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    raise TypeError(f"{value!r} n'est pas du type attendu")
+
+
+def _check_version(data: dict, source: Path) -> None:
+    """Formats this program reads: 1 … MANIFEST_VERSION; a newer one is refused, clearly."""
+    version = data["manifest_version"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InputError(f"{source} : version de manifeste « {version} » invalide (attendu un entier ≥ 1). "
+                         "Relancez la commande pour le régénérer.")
+    if version > MANIFEST_VERSION:
+        writer = data.get("tool_version") or "plus récente"
+        raise InputError(
+            f"{source} : manifeste au format {version}, écrit par ramu {writer} ; cette version de ramu "
+            f"({__version__}) ne lit que le format {MANIFEST_VERSION} et ne peut pas vérifier ce dossier. "
+            "Mettez ramu à jour, puis relancez la commande.",
+            [Problem(str(source), f"format de manifeste {version} inconnu", column="manifest_version",
+                     value=str(version), code="manifest_version_unsupported")])
 
 
 def build_manifest(*, command: str, tool_version: str, options: dict, tariffs_digest: str | None,
                    inputs: dict[str, tuple[Path, int]], folder: Path,
                    output_rows: dict[str, int], totals: dict[str, int],
-                   extra: dict | None = None) -> dict:
+                   extra: dict | None = None) -> Manifest:
     """The manifest of a run folder whose outputs are all written already.
 
     Input paths are recorded absolute, so `verify` finds them from any
     working directory. `output_rows` gives the row count of table outputs;
     every other file gets `rows: null`.
     """
-    files = _output_files(folder)
+    files = output_files(folder)
     unknown = sorted(set(output_rows) - set(files))
     if unknown:
         raise ValueError(f"output_rows names files absent from {folder}: {unknown}")
     clash = sorted(RESERVED_KEYS & set(extra or {}))
     if clash:
         raise ValueError(f"extra may not override manifest keys: {clash}")
-    manifest: dict[str, Any] = {
-        "manifest_version": MANIFEST_VERSION,
-        "tool": TOOL,
-        "tool_version": tool_version,
-        "command": command,
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "options": _jsonable(options),
-        "tariffs_digest": tariffs_digest,
-        "inputs": {
-            role: {"path": Path(path).resolve().as_posix(), "sha256": sha256_file(Path(path)),
-                   "rows": int(rows)}
-            for role, (path, rows) in sorted(inputs.items())
-        },
-        "outputs": {
-            name: {"sha256": sha256_file(folder / name),
-                   "rows": int(output_rows[name]) if name in output_rows else None}
-            for name in files
-        },
-        "totals": {k: int(v) for k, v in sorted(totals.items())},
-    }
+    manifest = Manifest(
+        command=command, tool_version=tool_version,
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        options=_jsonable(options), tariffs_digest=tariffs_digest,
+        inputs={role: InputRecord(Path(path).resolve().as_posix(), sha256_file(Path(path)), int(rows))
+                for role, (path, rows) in sorted(inputs.items())},
+        outputs={name: OutputRecord(sha256_file(folder / name),
+                                    int(output_rows[name]) if name in output_rows else None)
+                 for name in files},
+        totals={k: int(v) for k, v in sorted(totals.items())},
+        extra=_jsonable(extra or {}))
     if command == "liquidate":
-        if LIQUIDATION_FILE not in manifest["outputs"]:
+        if LIQUIDATION_FILE not in manifest.outputs:
             raise ValueError(f"a liquidate run needs {LIQUIDATION_FILE} in {folder}")
-        manifest["run_id"] = run_id(manifest)
-    manifest.update(_jsonable(extra or {}))
+        manifest.run_id = manifest.expected_run_id()
     return manifest
 
 
-def write_manifest(manifest: dict, folder: Path) -> Path:
+def write_manifest(manifest: Manifest, folder: Path) -> Path:
     """manifest.json: sorted keys, indent 2, UTF-8, one newline at the end."""
     path = folder / MANIFEST_NAME
-    text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(manifest.to_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     path.write_bytes(text.encode("utf-8"))
     return path
 
 
-def read_manifest(out_dir: Path) -> dict:
-    """The manifest of a run folder; a missing folder or an unreadable manifest is exit 3."""
+def read_manifest(out_dir: Path) -> Manifest:
+    """The manifest of a run folder; a missing folder or an unreadable, invalid or newer manifest is exit 3."""
     if not out_dir.is_dir():
         raise InputError(f"Le dossier « {out_dir} » n'existe pas : indiquez le dossier de "
                          "sortie d'une exécution (celui qui contient manifest.json).")
@@ -141,17 +242,15 @@ def read_manifest(out_dir: Path) -> dict:
         raise InputError(f"{path} : manifeste introuvable. Ce dossier n'a pas été écrit par "
                          "ramu, ou l'exécution n'est pas allée à son terme : relancez-la.")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path} : manifeste illisible ({exc}). Relancez la commande qui a "
                          "produit ce dossier pour le régénérer.") from exc
-    missing = [k for k in ("command", "inputs", "outputs", "totals") if k not in manifest] \
-        if isinstance(manifest, dict) else ["(objet JSON)"]
-    if missing:
-        raise InputError(f"{path} : manifeste incomplet, clé(s) absente(s) : "
-                         f"{', '.join(missing)}. Relancez la commande pour le régénérer.")
-    return manifest
+    return Manifest.from_dict(data, path)
 
+
+# --------------------------------------------------------------------------- #
+# verify: a run folder compared with its manifest
 
 @dataclass
 class CheckedFile:
@@ -173,7 +272,7 @@ class VerifyReport:
     """What `verify` found: every file checked and every difference (French)."""
 
     out_dir: Path
-    manifest: dict
+    manifest: Manifest
     files: list[CheckedFile] = field(default_factory=list)
     totals_checked: list[str] = field(default_factory=list)
     differences: list[Problem] = field(default_factory=list)
@@ -187,117 +286,110 @@ def _short(digest: str) -> str:
     return f"{digest[:12]}…"
 
 
-def _recomputed_totals(command: str, out_dir: Path) -> dict[str, int] | None:
-    """Totals recomputed from the run's main table; None when there is nothing to recompute."""
-    if command == "liquidate":
-        lf = pl.scan_parquet(out_dir / LIQUIDATION_FILE)
-        exprs = [pl.len().alias("lines")]
-        exprs += [pl.col(c).sum().alias(c) for c in LIQUIDATION_SUMS]
-        exprs += [(pl.col("status") == s).sum().alias(k) for k, s in LIQUIDATION_COUNTS.items()]
-        # Written by `liquidate` too: what free-care programmes bear.
-        exprs.append(pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum()
-                     .alias("payable_free_care"))
-    elif command == "remittances":
-        lf = pl.scan_parquet(out_dir / REMITTANCES_FILE)
-        exprs = [pl.col(c).sum().alias(c) for c in REMITTANCE_SUMS]
-    else:
-        return None
-    row = lf.select(exprs).collect().row(0, named=True)
-    return {k: int(v or 0) for k, v in row.items()}
+def _num(value: int) -> str:
+    return group_digits(value)
+
+
+def _parquet_rows(report: VerifyReport, name: str, expected: int) -> bool:
+    """A table output still has the row count the manifest gives."""
+    try:
+        found = int(pl.scan_parquet(report.out_dir / name).select(pl.len()).collect().item())
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        report.differences.append(Problem(name, f"fichier Parquet illisible ({exc}) : relancez la "
+                                          "commande pour régénérer le dossier.", code="output_unreadable"))
+        return False
+    if found != expected:
+        report.differences.append(Problem(name, f"{_num(found)} ligne(s) au lieu de {_num(expected)} "
+                                          "selon le manifeste.", code="row_count_differs"))
+        return False
+    return True
+
+
+def _check_outputs(report: VerifyReport, present: set[str]) -> None:
+    """Outputs: missing, changed, extra; Parquet row counts."""
+    diff = report.differences
+    for name, rec in sorted(report.manifest.outputs.items()):
+        if name not in present:
+            diff.append(Problem(name, "fichier de sortie manquant (inscrit au manifeste) : "
+                                "relancez la commande pour régénérer le dossier.", code="output_missing"))
+            continue
+        actual = sha256_file(report.out_dir / name)
+        ok = actual == rec.sha256
+        if not ok:
+            diff.append(Problem(name, "fichier modifié depuis l'écriture du manifeste (SHA-256 "
+                                f"attendu {_short(rec.sha256)}, trouvé {_short(actual)}) : "
+                                "ne l'utilisez pas, relancez la commande.", code="output_changed"))
+        if name.endswith(".parquet") and rec.rows is not None:
+            ok = _parquet_rows(report, name, rec.rows) and ok
+        report.files.append(CheckedFile(name, "sortie", actual, rec.rows, ok))
+    for name in sorted(present - set(report.manifest.outputs)):
+        diff.append(Problem(name, "fichier en trop, absent du manifeste : retirez-le ou "
+                            "relancez la commande.", code="output_unexpected"))
+
+
+def _check_inputs(report: VerifyReport) -> None:
+    """Inputs: re-hashed when they still exist; a vanished input is a difference too."""
+    for role, rec in sorted(report.manifest.inputs.items()):
+        path = Path(rec.path)
+        if not path.is_file():
+            report.differences.append(Problem(
+                str(path), f"fichier d'entrée (rôle « {role} ») introuvable : son empreinte ne "
+                "peut pas être vérifiée. Remettez-le à sa place pour vérifier le dossier.", code="input_missing"))
+            continue
+        actual = sha256_file(path)
+        ok = actual == rec.sha256
+        if not ok:
+            report.differences.append(Problem(
+                str(path), f"fichier d'entrée (rôle « {role} ») modifié depuis l'exécution (SHA-256 "
+                f"attendu {_short(rec.sha256)}, trouvé {_short(actual)}) : les sorties ne "
+                "correspondent plus à ce fichier ; relancez la commande.", code="input_changed"))
+        report.files.append(CheckedFile(str(path), "entrée", actual, rec.rows, ok))
+
+
+def _check_run_id(report: VerifyReport) -> None:
+    """A liquidation's run id must be the one its liquidation.parquet gives."""
+    manifest = report.manifest
+    if manifest.command != "liquidate" or LIQUIDATION_FILE not in manifest.outputs:
+        return
+    try:
+        expected: str | None = manifest.expected_run_id()
+    except (KeyError, TypeError):
+        expected = None
+    if manifest.run_id != expected:
+        report.differences.append(Problem(
+            MANIFEST_NAME, f"identifiant d'exécution « {manifest.run_id} » incohérent (attendu "
+            f"« {expected} ») : le manifeste a été modifié ; relancez la commande.", code="run_id_mismatch"))
+
+
+def _check_totals(report: VerifyReport, present: set[str]) -> None:
+    """Totals recomputed from the run's main table, when it is there and readable."""
+    source = TOTALS_SOURCES.get(report.manifest.command)
+    if source is None or source[0] not in present:
+        return
+    main, totals = source
+    try:
+        recomputed = totals(pl.scan_parquet(report.out_dir / main))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        report.differences.append(Problem(main, f"totaux impossibles à recalculer ({exc}).",
+                                          code="totals_unrecomputable"))
+        return
+    stated = report.manifest.totals
+    for key, value in sorted(recomputed.items()):
+        if key not in stated:
+            continue
+        report.totals_checked.append(key)
+        if stated[key] != value:
+            report.differences.append(Problem(
+                MANIFEST_NAME, f"total « {key} » : {_num(stated[key])} selon le manifeste, "
+                f"{_num(value)} recalculé sur {main}.", code="total_differs"))
 
 
 def check_run(out_dir: Path) -> VerifyReport:
-    """Compare a run folder with its manifest: outputs, inputs, row counts, totals."""
-    manifest = read_manifest(out_dir)
-    report = VerifyReport(out_dir=out_dir, manifest=manifest)
-    diff = report.differences
-    outputs: dict[str, dict] = manifest["outputs"]
-
-    # Outputs: missing, changed, extra; Parquet row counts.
-    present = set(_output_files(out_dir))
-    for name, rec in sorted(outputs.items()):
-        path = out_dir / name
-        if name not in present:
-            diff.append(Problem(name, "fichier de sortie manquant (inscrit au manifeste) : "
-                                "relancez la commande pour régénérer le dossier."))
-            continue
-        actual = sha256_file(path)
-        ok = actual == rec.get("sha256")
-        if not ok:
-            diff.append(Problem(name, "fichier modifié depuis l'écriture du manifeste (SHA-256 "
-                                f"attendu {_short(str(rec.get('sha256')))}, trouvé "
-                                f"{_short(actual)}) : ne l'utilisez pas, relancez la commande."))
-        rows = rec.get("rows")
-        if name.endswith(".parquet") and rows is not None:
-            try:
-                found = int(pl.scan_parquet(path).select(pl.len()).collect().item())
-            except (pl.exceptions.PolarsError, OSError) as exc:
-                ok = False
-                diff.append(Problem(name, f"fichier Parquet illisible ({exc}) : relancez la "
-                                    "commande pour régénérer le dossier."))
-            else:
-                if found != rows:
-                    ok = False
-                    diff.append(Problem(name, f"{group_digits(found)} ligne(s) au lieu de "
-                                        f"{group_digits(rows)} selon le manifeste."))
-        report.files.append(CheckedFile(name, "sortie", actual, rows, ok))
-    for name in sorted(present - set(outputs)):
-        diff.append(Problem(name, "fichier en trop, absent du manifeste : retirez-le ou "
-                            "relancez la commande."))
-
-    # Inputs: re-hashed when they still exist; a vanished input is a difference too.
-    for role, rec in sorted(manifest["inputs"].items()):
-        path = Path(rec["path"])
-        if not path.is_file():
-            diff.append(Problem(str(path), f"fichier d'entrée (rôle « {role} ») introuvable : "
-                                "son empreinte ne peut pas être vérifiée. Remettez-le à sa "
-                                "place pour vérifier le dossier."))
-            continue
-        actual = sha256_file(path)
-        ok = actual == rec.get("sha256")
-        if not ok:
-            diff.append(Problem(str(path), f"fichier d'entrée (rôle « {role} ») modifié depuis "
-                                f"l'exécution (SHA-256 attendu {_short(str(rec.get('sha256')))}"
-                                f", trouvé {_short(actual)}) : les sorties ne correspondent plus "
-                                "à ce fichier ; relancez la commande."))
-        report.files.append(CheckedFile(str(path), "entrée", actual, rec.get("rows"), ok))
-
-    # Run id: must be the one its liquidation.parquet gives.
-    command = manifest["command"]
-    if command == "liquidate" and LIQUIDATION_FILE in outputs:
-        try:
-            expected = run_id(manifest)
-        except (KeyError, TypeError):
-            expected = None
-        if manifest.get("run_id") != expected:
-            diff.append(Problem(MANIFEST_NAME, f"identifiant d'exécution « {manifest.get('run_id')}"
-                                f" » incohérent (attendu « {expected} ») : le manifeste a été "
-                                "modifié ; relancez la commande."))
-
-    # Totals: recomputed from the main table, when it is there and readable.
-    main = {"liquidate": LIQUIDATION_FILE, "remittances": REMITTANCES_FILE}.get(command)
-    if main is not None and main in present:
-        try:
-            recomputed = _recomputed_totals(command, out_dir)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            diff.append(Problem(main, f"totaux impossibles à recalculer ({exc})."))
-            recomputed = None
-        for key, value in sorted((recomputed or {}).items()):
-            if key not in manifest["totals"]:
-                continue
-            report.totals_checked.append(key)
-            stated = manifest["totals"][key]
-            if stated != value:
-                diff.append(Problem(MANIFEST_NAME, f"total « {key} » : {_num(stated)} selon le "
-                                    f"manifeste, {_num(value)} recalculé sur {main}."))
+    """Compare a run folder with its manifest: outputs, inputs, row counts, run id, totals."""
+    report = VerifyReport(out_dir=out_dir, manifest=read_manifest(out_dir))
+    present = set(output_files(out_dir))
+    _check_outputs(report, present)
+    _check_inputs(report)
+    _check_run_id(report)
+    _check_totals(report, present)
     return report
-
-
-def _num(value: object) -> str:
-    return group_digits(value) if isinstance(value, int) and not isinstance(value, bool) \
-        else repr(value)
-
-
-def verify_run(out_dir: Path) -> list[str]:
-    """French descriptions of every difference between a run folder and its manifest; [] when all match."""
-    return [str(p) for p in check_run(out_dir).differences]

@@ -66,6 +66,7 @@ def schema_problems(df: pl.DataFrame, schema: pa.DataFrameSchema, file: str) -> 
             row = int(row_ids[index]) if row_ids is not None and index is not None else None
             problems.append(Problem(file, f"contrôle « {r['check']} » non respecté",
                                     column=r.get("column"), row=row,
-                                    value=None if r["failure_case"] is None else str(r["failure_case"])))
+                                    value=None if r["failure_case"] is None else str(r["failure_case"]),
+                                    code="schema_check_failed"))
         return problems
     return []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -75,12 +74,13 @@ def percent_to_bp(value: object, key: str, source: str = POLICY_FILE) -> int:
         dec = None
     if dec is None or isinstance(value, bool) or not dec.is_finite() or dec < 0:
         raise InputError(f"{source} : « {key} » doit être un pourcentage positif (par exemple 1.5), "
-                         f"pas « {value} ».", [Problem(source, "pourcentage invalide", column=key)])
+                         f"pas « {value} ».", [Problem(source, "pourcentage invalide", column=key, code="invalid_percent")])
     bp = dec * 100
     if bp != bp.to_integral_value():
         raise InputError(f"{source} : « {key} » = {value} a plus de deux décimales ; "
                          "arrondissez-le au centième de pour cent.",
-                         [Problem(source, "plus de deux décimales", column=key, value=str(value))])
+                         [Problem(source, "plus de deux décimales", column=key, value=str(value),
+                                  code="too_many_decimals")])
     return int(bp)
 
 
@@ -88,13 +88,13 @@ def _policy_value(doc: dict, section: str, key: str, kind: type, source: str):
     name = f"[{section}] {key}"
     if section not in doc or key not in doc[section]:
         raise InputError(f"{source} : clé obligatoire « {name} » absente ; ajoutez-la (voir "
-                         "tariffs/policy.toml livré).", [Problem(source, "clé absente", column=name)])
+                         "tariffs/policy.toml livré).", [Problem(source, "clé absente", column=name, code="missing_key")])
     value = doc[section][key]
     ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if kind is list \
         else isinstance(value, kind) and not isinstance(value, bool)
     if not ok:
         raise InputError(f"{source} : « {name} » a une valeur inattendue ({value!r}).",
-                         [Problem(source, "valeur invalide", column=name, value=str(value))])
+                         [Problem(source, "valeur invalide", column=name, value=str(value), code="invalid_value")])
     return value
 
 
@@ -104,10 +104,10 @@ def load_policy(path: Path) -> Policy:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise InputError(f"{path} : fichier de politique introuvable dans le dossier des tarifs.",
-                         [Problem(source, "fichier manquant")]) from exc
+                         [Problem(source, "fichier manquant", code="missing_file")]) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} : fichier TOML illisible ({exc}).",
-                         [Problem(source, "fichier illisible")]) from exc
+                         [Problem(source, "fichier illisible", code="unreadable_file")]) from exc
 
     def get(section: str, key: str, kind: type):
         return _policy_value(doc, section, key, kind, source)
@@ -117,18 +117,19 @@ def load_policy(path: Path) -> Policy:
     unknown = [v for v in ogds if v not in OGDS] + [v for v in levels if v not in LEVELS]
     if unknown:
         raise InputError(f"{path} : valeur(s) inconnue(s) dans [liquidation] : {', '.join(unknown)}.",
-                         [Problem(source, "valeur inconnue", value=v) for v in unknown])
+                         [Problem(source, "valeur inconnue", value=v, code="unknown_value") for v in unknown])
     due = dict(DEFAULT_DUE_DAYS)
     for level, days in doc.get("payment", {}).get("due_days", {}).items():
         if level.upper() not in LEVELS or not isinstance(days, int) or days < 0:
             raise InputError(f"{path} : [payment] due_days : « {level} = {days} » invalide "
                              f"(niveaux {', '.join(LEVELS)}, jours entiers ≥ 0).",
-                             [Problem(source, "délai de paiement invalide", column=level)])
+                             [Problem(source, "délai de paiement invalide", column=level, code="invalid_due_days")])
         due[level.upper()] = days
     contest_days = doc.get("payment", {}).get("contest_days", DEFAULT_CONTEST_DAYS)
     if not isinstance(contest_days, int) or isinstance(contest_days, bool) or contest_days < 0:
         raise InputError(f"{path} : [payment] contest_days doit être un nombre de jours entier ≥ 0.",
-                         [Problem(source, "délai de contestation invalide", column="[payment] contest_days")])
+                         [Problem(source, "délai de contestation invalide", column="[payment] contest_days",
+                                 code="invalid_contest_days")])
     return Policy(
         child_age_limit=get("eligibility", "child_age_limit", int),
         student_age_limit=get("eligibility", "student_age_limit", int),
@@ -161,7 +162,7 @@ def _overlaps(df: pl.DataFrame, key: list[str], source: str) -> list[Problem]:
     backwards = df.filter(pl.col("valid_to") < pl.col("valid_from"))
     for r in backwards.iter_rows(named=True):
         problems.append(Problem(source, "fin de validité antérieure au début", column="valid_to",
-                                row=r["row_id"], value=str(r["valid_to"])))
+                                row=r["row_id"], value=str(r["valid_to"]), code="validity_ends_before_start"))
     ordered = df.sort([*key, "valid_from", "row_id"]).with_columns(
         prev_to=pl.col("valid_to").shift(1).over(key),
         prev_open=(pl.col("valid_to").shift(1).over(key).is_null()
@@ -172,7 +173,7 @@ def _overlaps(df: pl.DataFrame, key: list[str], source: str) -> list[Problem]:
         what = " / ".join(str(r[k]) for k in key)
         problems.append(Problem(source, f"période de validité qui chevauche celle de la ligne "
                                 f"{r['prev_row']} pour {what}", column="valid_from",
-                                row=r["row_id"], value=str(r["valid_from"])))
+                                row=r["row_id"], value=str(r["valid_from"]), code="overlapping_validity"))
     return problems
 
 
@@ -192,7 +193,8 @@ def _coverage_gaps(coverage: pl.DataFrame, source: str) -> list[Problem]:
         for care in CARE_TYPES:
             rows = coverage.filter((pl.col("ogd") == ogd) & (pl.col("care_type") == care)).sort("valid_from")
             if rows.is_empty():
-                problems.append(Problem(source, f"aucun taux pour {ogd} × {care}", column="rate_percent"))
+                problems.append(Problem(source, f"aucun taux pour {ogd} × {care}", column="rate_percent",
+                                        code="coverage_gap"))
                 continue
             ends = rows["valid_to"].to_list()
             starts = rows["valid_from"].to_list()
@@ -200,10 +202,10 @@ def _coverage_gaps(coverage: pl.DataFrame, source: str) -> list[Problem]:
                 if prev_end is not None and (start - prev_end).days > 1:
                     problems.append(Problem(source, f"aucun taux pour {ogd} × {care} entre le "
                                             f"{prev_end:%d/%m/%Y} et le {start:%d/%m/%Y}",
-                                            column="valid_from"))
+                                            column="valid_from", code="coverage_gap"))
             if ends[-1] is not None:
                 problems.append(Problem(source, f"aucun taux pour {ogd} × {care} après le "
-                                        f"{ends[-1]:%d/%m/%Y}", column="valid_to"))
+                                        f"{ends[-1]:%d/%m/%Y}", column="valid_to", code="coverage_gap"))
     return problems
 
 
@@ -221,7 +223,7 @@ def load_tariffs(folder: Path) -> Tariffs:
     """Read and check the whole tariff folder; raise InputError listing every fault."""
     if not folder.is_dir():
         raise InputError(f"Le dossier des tarifs « {folder} » n'existe pas.",
-                         [Problem(str(folder), "dossier introuvable")])
+                         [Problem(str(folder), "dossier introuvable", code="missing_folder")])
     problems: list[Problem] = []
     acts_path, acts, p = _read_tariff_table(folder, ACTS)
     problems += p
@@ -235,13 +237,13 @@ def load_tariffs(folder: Path) -> Tariffs:
         problems += _overlaps(coverage, ["ogd", "care_type"], str(coverage_path))
         unknown = prices.join(acts.select("act_code").unique(), on="act_code", how="anti")
         problems += [Problem(str(prices_path), "prix d'un acte absent de la nomenclature",
-                             column="act_code", row=r["row_id"], value=r["act_code"])
+                             column="act_code", row=r["row_id"], value=r["act_code"], code="price_of_unknown_act")
                      for r in unknown.iter_rows(named=True)]
     policy_path = folder / POLICY_FILE
     try:
         policy = load_policy(policy_path)
     except InputError as exc:
-        problems += exc.problems or [Problem(str(policy_path), exc.message)]
+        problems += exc.problems or [Problem(str(policy_path), exc.message, code="invalid_policy")]
         policy = None
     if problems:
         raise InputError(f"Dossier des tarifs « {folder} » invalide : {len(problems)} problème(s). "
@@ -249,8 +251,3 @@ def load_tariffs(folder: Path) -> Tariffs:
     files = [acts_path, prices_path, coverage_path, policy_path]
     return Tariffs(folder, acts, prices, coverage, policy, folder_digest(files), files)
 
-
-def valid_on(df: pl.DataFrame, day: date) -> pl.DataFrame:
-    """Rows of a tariff table in force on `day` (inclusive ends, empty end open)."""
-    return df.filter((pl.col("valid_from") <= day)
-                     & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= day)))

@@ -57,7 +57,8 @@ def _invoice_problems(scan: TableScan) -> list[Problem]:
     repeated = (scan.typed().with_columns(rep=repeated_line_key()).filter(pl.col("rep"))
                 .select("row_id", *LINE_KEY).collect())
     return [Problem(scan.label, "clé de ligne (prestataire, facture, ligne) déjà utilisée plus haut : "
-                    "ligne rejetée (R14)", column="line_no", row=r["row_id"], value=str(r["line_no"]))
+                    "ligne rejetée (R14)", column="line_no", row=r["row_id"], value=str(r["line_no"]),
+                    code="repeated_line_key")
             for r in repeated.iter_rows(named=True)]
 
 
@@ -77,7 +78,7 @@ def _row_problems(role: str, scan: TableScan, today: date) -> list[Problem]:
 
 
 def _anomaly_problems(anomalies: pl.DataFrame) -> list[Problem]:
-    return [Problem(r["file"], r["message"], column=r["column"], row=r["row"], value=r["value"])
+    return [Problem(r["file"], r["message"], column=r["column"], row=r["row"], value=r["value"], code=r["code"])
             for r in anomalies.iter_rows(named=True)]
 
 
@@ -90,10 +91,10 @@ def check_file(batch_dir: Path, role: str, today: date) -> FileReport:
         rows = scan.raw.select(pl.len()).collect().item()
         problems = _row_problems(role, scan, today)
     except InputError as exc:
-        problems = exc.problems or [Problem(str(batch_dir), exc.message)]
+        problems = exc.problems or [Problem(str(batch_dir), exc.message, code="unusable_file")]
         return FileReport(role, problems[0].file, None, "INVALID", len(problems), problems[:SHOWN_PROBLEMS])
     except pl.exceptions.PolarsError as exc:
-        problem = Problem(str(path), f"fichier illisible ({exc})")
+        problem = Problem(str(path), f"fichier illisible ({exc})", code="unreadable_file")
         return FileReport(role, str(path), None, "INVALID", 1, [problem])
     if not problems:
         status = "VALID"
@@ -106,7 +107,7 @@ def check_tariffs(folder: Path) -> FileReport:
     try:
         tariffs = load_tariffs(folder)
     except InputError as exc:
-        problems = exc.problems or [Problem(str(folder), exc.message)]
+        problems = exc.problems or [Problem(str(folder), exc.message, code="unusable_tariffs")]
         return FileReport("tariffs", str(folder), None, "INVALID", len(problems), problems[:SHOWN_PROBLEMS])
     # A coverage gap stops a liquidation only for a line that needs the rate.
     gaps = coverage_gaps(tariffs)

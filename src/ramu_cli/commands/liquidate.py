@@ -73,10 +73,10 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         man = write_run(opts.out, run)
         bar.update(task, advance=1)
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
-            "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.get("run_id"),
+            "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.run_id,
             "totals": run.totals, "anomalies": registry.anomalies.height, "orders": orders.height,
             "by_status": _summed(lines, "status"), "by_ogd": _summed(lines, "ogd"),
-            "outputs": sorted(man["outputs"])}
+            "outputs": sorted(man.outputs)}
 
 
 def _summed(lines: pl.DataFrame, key: str) -> list[dict]:

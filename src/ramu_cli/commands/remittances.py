@@ -63,7 +63,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
             "totals": run.totals, "periods": result.periods.height, "chunks": result.chunks.height,
             "inputs": {role: rows for role, (_, rows) in run.inputs.items()},
             "by_ogd": result.ogd_totals.to_dicts(),
-            "outputs": sorted([*man["outputs"], MANIFEST_NAME])}
+            "outputs": sorted([*man.outputs, MANIFEST_NAME])}
 
 
 def _print_summary(summary: dict) -> None:

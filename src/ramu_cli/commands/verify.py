@@ -60,8 +60,8 @@ def register(app: typer.Typer) -> None:
         report = run_command(body, as_json)
         if as_json:
             emit_json({"status": "ok", "out_dir": str(out_dir),
-                       "command": report.manifest.get("command"),
-                       "run_id": report.manifest.get("run_id"),
+                       "command": report.manifest.command,
+                       "run_id": report.manifest.run_id,
                        "files": [f.as_dict() for f in report.files],
                        "totals_checked": report.totals_checked, "differences": []})
         else:

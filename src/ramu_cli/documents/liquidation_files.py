@@ -15,7 +15,7 @@ from ramu_cli.documents.labels import ORDER_HEADINGS, REJECTION_HEADINGS, SHEET_
 from ramu_cli.documents.tables import french_values, orders_table, rejections_table
 from ramu_cli.io.writers import write_csv
 from ramu_cli.io.xlsx import write_xlsx
-from ramu_cli.liquidation.registry import Registry
+from ramu_cli.liquidation.registry import ANOMALY_COLUMNS, Registry
 
 
 def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,
@@ -29,7 +29,7 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
                totals={SHEET_ORDERS: ["lines", "billed", "payable"]})
     write_csv(rejections, folder / "rejections.csv")
     # Registry rows set aside (treated as absent): which file, row and column, and why.
-    write_csv(registry.anomalies, folder / "anomalies.csv")
+    write_csv(registry.anomalies.select(ANOMALY_COLUMNS), folder / "anomalies.csv")
     write_xlsx({SHEET_REJECTIONS: (rejections, REJECTION_HEADINGS)},
                folder / "rejections.xlsx",
                totals={SHEET_REJECTIONS: ["billed", "allowed", "payable", "disallowed"]})

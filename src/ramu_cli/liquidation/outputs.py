@@ -48,7 +48,7 @@ def _meta(run: LiquidationRun, parquet: Path) -> dict:
             "run_id": manifest.liquidation_run_id(run.month, manifest.sha256_file(parquet))}
 
 
-def write_run(out: Path, run: LiquidationRun) -> dict:
+def write_run(out: Path, run: LiquidationRun) -> manifest.Manifest:
     """Write the whole run folder; the manifest written."""
     with run_folder(out) as folder:
         parquet = folder / LIQUIDATION_FILE

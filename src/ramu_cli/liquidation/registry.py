@@ -24,22 +24,26 @@ PROVIDER_LOOKUP = ["provider_id", "name", "level", "region", "convention_start",
 class Registry:
     beneficiaries: pl.DataFrame   # BENEFICIARY_LOOKUP columns, one row per usable id
     providers: pl.DataFrame       # PROVIDER_LOOKUP columns, one row per usable id
-    anomalies: pl.DataFrame       # file, row, column, value, message
+    anomalies: pl.DataFrame       # ANOMALY_COLUMNS and `code` (the Problem code, for --json)
 
 
-def _anomalies(df: pl.DataFrame, file: str, column: str, message: str) -> pl.DataFrame:
+# The columns of anomalies.csv.
+ANOMALY_COLUMNS = ["file", "row", "column", "value", "message"]
+
+
+def _anomalies(df: pl.DataFrame, file: str, column: str, code: str, message: str) -> pl.DataFrame:
     return df.select(pl.lit(file).alias("file"), pl.col("row_id").alias("row"),
                      pl.lit(column).alias("column"), pl.col(column).cast(pl.String).alias("value"),
-                     pl.lit(message).alias("message"))
+                     pl.lit(message).alias("message"), pl.lit(code).alias("code"))
 
 
 def _cell_faults(scan: TableScan, typed: pl.DataFrame) -> pl.DataFrame:
     """The faulty cells, read again only when the typed rows say there are some."""
     if not typed["cell_fault"].any():
         return pl.DataFrame(schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
-                                    "value": pl.String, "message": pl.String})
+                                    "value": pl.String, "message": pl.String, "code": pl.String})
     return scan.problems().select(pl.lit(scan.label).alias("file"), pl.col("row_id").alias("row"),
-                                  "column", "value", "message").collect()
+                                  "column", "value", "message", pl.lit("cell_fault").alias("code")).collect()
 
 
 def usable_beneficiaries(scan: TableScan, liquidation_date: date) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -50,19 +54,22 @@ def usable_beneficiaries(scan: TableScan, liquidation_date: date) -> tuple[pl.Da
     own = pl.col("relationship").is_in(["PRINCIPAL", "OF_RIGHT"])
     # Faults a row has on its own, each with the column it concerns.
     own_faults = [
-        (dup & pl.col("beneficiary_id").is_not_null(), "beneficiary_id", "identifiant en double dans le registre"),
-        (pl.col("rights_end") < pl.col("rights_start"), "rights_end", "fin de droits antérieure au début"),
-        (own & (pl.col("principal_id") != pl.col("beneficiary_id")), "principal_id",
+        (dup & pl.col("beneficiary_id").is_not_null(), "beneficiary_id", "duplicate_id",
+         "identifiant en double dans le registre"),
+        (pl.col("rights_end") < pl.col("rights_start"), "rights_end", "rights_end_before_start",
+         "fin de droits antérieure au début"),
+        (own & (pl.col("principal_id") != pl.col("beneficiary_id")), "principal_id", "not_own_principal",
          "un assuré principal ou admis de droit doit être son propre principal"),
-        ((pl.col("relationship") == "OF_RIGHT") & (pl.col("ogd") != "ANAM"), "ogd",
+        ((pl.col("relationship") == "OF_RIGHT") & (pl.col("ogd") != "ANAM"), "ogd", "of_right_not_anam",
          "un admis de droit relève de l'ANAM"),
-        (pl.col("birth_date") > liquidation_date, "birth_date", "date de naissance postérieure à la date de liquidation"),
+        (pl.col("birth_date") > liquidation_date, "birth_date", "born_after_liquidation",
+         "date de naissance postérieure à la date de liquidation"),
     ]
     flagged = df.with_columns(bad=pl.col("cell_fault") | pl.any_horizontal(
-        [c.fill_null(False) for c, _, _ in own_faults]))
+        [c.fill_null(False) for c, _, _, _ in own_faults]))
     parts = [_cell_faults(scan, df)]
-    for cond, column, message in own_faults:
-        parts.append(_anomalies(df.filter(cond.fill_null(False)), file, column, message))
+    for cond, column, code, message in own_faults:
+        parts.append(_anomalies(df.filter(cond.fill_null(False)), file, column, code, message))
 
     principals = flagged.filter(~pl.col("bad") & (pl.col("relationship") == "PRINCIPAL")).select(
         pl.col("beneficiary_id").alias("principal_id"), pl.col("ogd").alias("p_ogd"),
@@ -71,9 +78,10 @@ def usable_beneficiaries(scan: TableScan, liquidation_date: date) -> tuple[pl.Da
     dependant = ~own
     no_principal = dependant & ~pl.col("bad") & pl.col("p_ogd").is_null()
     other_ogd = dependant & ~pl.col("bad") & pl.col("p_ogd").is_not_null() & (pl.col("p_ogd") != pl.col("ogd"))
-    parts.append(_anomalies(linked.filter(no_principal), file, "principal_id",
+    parts.append(_anomalies(linked.filter(no_principal), file, "principal_id", "principal_missing",
                             "assuré principal absent, inutilisable ou qui n'est pas un PRINCIPAL"))
-    parts.append(_anomalies(linked.filter(other_ogd), file, "ogd", "OGD différent de celui de l'assuré principal"))
+    parts.append(_anomalies(linked.filter(other_ogd), file, "ogd", "ogd_differs_from_principal",
+                            "OGD différent de celui de l'assuré principal"))
 
     usable = linked.filter(~pl.col("bad") & ~no_principal & ~other_ogd).with_columns(
         p_rights_start=pl.when(own).then(pl.col("rights_start")).otherwise(pl.col("p_rights_start")),
@@ -87,7 +95,8 @@ def usable_providers(scan: TableScan) -> tuple[pl.DataFrame, pl.DataFrame]:
     df = scan.typed().collect()
     dup = (pl.len().over("provider_id") > 1) & pl.col("provider_id").is_not_null()
     parts = [_cell_faults(scan, df),
-             _anomalies(df.filter(dup), scan.label, "provider_id", "identifiant en double dans la liste des prestataires")]
+             _anomalies(df.filter(dup), scan.label, "provider_id", "duplicate_id",
+                        "identifiant en double dans la liste des prestataires")]
     usable = df.filter(~pl.col("cell_fault") & ~dup).select(PROVIDER_LOOKUP)
     return usable, pl.concat(parts).sort("row", "column")
 

@@ -75,7 +75,7 @@ def cross_row_problems(role: str, scan: TableScan) -> list[Problem]:
                 .select(ROW_ID, pl.col("amount_collected").cast(pl.String).alias("value"))
                 .collect())
         return [Problem(scan.label, NO_DATE_MESSAGE.format(amount=r["value"]),
-                        column="collection_date", row=r[ROW_ID], value=None)
+                        column="collection_date", row=r[ROW_ID], value=None, code="collection_date_missing")
                 for r in rows.iter_rows(named=True)]
     if role == "remittances":
         dup = (scan.typed()
@@ -87,7 +87,8 @@ def cross_row_problems(role: str, scan: TableScan) -> list[Problem]:
                .sort(ROW_ID)
                .collect())
         return [Problem(scan.label, DUPLICATE_MESSAGE.format(rows=r["rows"]), column="transfer_id",
-                        row=r[ROW_ID], value=r["transfer_id"]) for r in dup.iter_rows(named=True)]
+                        row=r[ROW_ID], value=r["transfer_id"], code="duplicate_transfer_id")
+                for r in dup.iter_rows(named=True)]
     return []
 
 
@@ -96,7 +97,7 @@ def strict_problems(role: str, scan: TableScan) -> list[Problem]:
     problems = []
     for p in collect_problems(scan):
         if p.column == "ogd" and (p.value or "").strip().upper() == "ANAM":
-            p = Problem(p.file, ANAM_MESSAGE, column=p.column, row=p.row, value=p.value)
+            p = Problem(p.file, ANAM_MESSAGE, column=p.column, row=p.row, value=p.value, code="ogd_not_collecting")
         problems.append(p)
     problems += cross_row_problems(role, scan)
     return sorted(problems, key=lambda p: (p.row or 0, p.column or ""))

@@ -58,7 +58,7 @@ def _meta(run: RemittanceRun) -> dict:
             "penalty_monthly_bp": run.policy.monthly_bp}
 
 
-def write_run(out: Path, run: RemittanceRun) -> dict:
+def write_run(out: Path, run: RemittanceRun) -> manifest.Manifest:
     """Write the whole run folder; the manifest written."""
     result = run.result
     with run_folder(out, replaceable=OUTPUT_NAMES) as folder:
