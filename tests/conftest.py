@@ -6,17 +6,17 @@ tables change. Every price below is what the liquidation tests compute with.
 
 Fixture tariffs (levels CSCOM / CSREF / HR / EPH, prices in FCFA):
 
-| act    | category     | care_type  | sex | age   | max_qty | free_care  | CSCOM              | CSREF | HR    | EPH    |
-| ------ | ------------ | ---------- | --- | ----- | ------- | ---------- | ------------------ | ----- | ----- | ------ |
-| CONS   | CONSULTATION | AMBULATORY |     |       | 1       |            | 1000 ≤ 15/10/2026, | 2000  | 3000  | 5000   |
-|        |              |            |     |       |         |            | 1500 ≥ 16/10/2026  |       |       |        |
-| MED    | MEDICINE     | AMBULATORY |     |       | 3       |            | 500                | 600   | 700   |        |
-| ECHO   | IMAGING      | AMBULATORY | F   | 12–50 | 1       |            |                    | 5000  | 6000  | 8000   |
-| SIROP  | MEDICINE     | AMBULATORY |     | ≤ 14  | (none)  |            | 800                | 800   | 800   |        |
-| CHIR   | SURGERY      | HOSPITAL   |     |       | 1       |            |                    |       | 50000 | 75000  |
-| PALU   | MEDICINE     | AMBULATORY |     | ≤ 4   | 2       | MALARIA_U5 | 1200               | 1200  | 1200  |        |
-| CESAR  | MATERNITY    | HOSPITAL   | F   |       | 1       | CESAREAN   |                    | 60000 | 80000 | 100000 |
-| ANCIEN | CONSULTATION | AMBULATORY |     |       | 1       |            | 700                |       |       |        |
+act    | category     | care_type  | sex | age   | max_qty | free_care  | CSCOM              | CSREF | HR    | EPH
+------ | ------------ | ---------- | --- | ----- | ------- | ---------- | ------------------ | ----- | ----- | ------
+CONS   | CONSULTATION | AMBULATORY |     |       | 1       |            | 1000 ≤ 15/10/2026, | 2000  | 3000  | 5000
+       |              |            |     |       |         |            | 1500 ≥ 16/10/2026  |       |       |
+MED    | MEDICINE     | AMBULATORY |     |       | 3       |            | 500                | 600   | 700   |
+ECHO   | IMAGING      | AMBULATORY | F   | 12–50 | 1       |            |                    | 5000  | 6000  | 8000
+SIROP  | MEDICINE     | AMBULATORY |     | ≤ 14  | (none)  |            | 800                | 800   | 800   |
+CHIR   | SURGERY      | HOSPITAL   |     |       | 1       |            |                    |       | 50000 | 75000
+PALU   | MEDICINE     | AMBULATORY |     | ≤ 4   | 2       | MALARIA_U5 | 1200               | 1200  | 1200  |
+CESAR  | MATERNITY    | HOSPITAL   | F   |       | 1       | CESAREAN   |                    | 60000 | 80000 | 100000
+ANCIEN | CONSULTATION | AMBULATORY |     |       | 1       |            | 700                |       |       |
 
 Every act is valid from 2020-01-01, open-ended, except ANCIEN (valid until
 2026-10-10). Coverage from 2020-01-01, open: CMSS, INPS, UTM 70 % AMBULATORY /

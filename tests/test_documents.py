@@ -339,7 +339,7 @@ def test_pain001_structure(orders):
         "Caisse Malienne de Sécurité Sociale (CMSS)", "Union Technique de la Mutualité Malienne (UTM)",
         "Agence Nationale d'Assistance Médicale (ANAM)"]
     expected = {"CMSS": (2, 82_100), "UTM": (1, 3_150), "ANAM": (2, 1_229_214)}
-    for block, (ogd, (n, total)) in zip(blocks, expected.items()):
+    for block, (ogd, (n, total)) in zip(blocks, expected.items(), strict=False):
         assert block.findtext(_q("PmtInfId")) == f"RAMU-2026-10-0123456789ab-{ogd}"
         assert block.findtext(_q("PmtMtd")) == "TRF"
         assert block.findtext(_q("ReqdExctnDt/Dt")) == "2026-10-31"

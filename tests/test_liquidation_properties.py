@@ -30,14 +30,14 @@ from liq_helpers import (
 L = date(2026, 10, 31)                # liquidation date of batch month 2026-10
 FIRST_DAY = date(2026, 7, 1)
 BEN_OGD = {b["beneficiary_id"]: b["ogd"] for b in DEFAULT_BENEFICIARIES}
-BENEFICIARIES = sorted(BEN_OGD) + ["B999"]               # B999: not registered
+BENEFICIARIES = [*sorted(BEN_OGD), "B999"]               # B999: not registered
 PROVIDERS = [p["provider_id"] for p in DEFAULT_PROVIDERS] + ["P-XXX"]  # P-XXX: not contracted
 OGDS = ["CMSS", "INPS", "UTM", "ANAM"]
 # Fixture nomenclature (conftest.py): max_qty per act, free-care acts, ZZZ unknown.
 MAX_QTY = {"CONS": 1, "MED": 3, "ECHO": 1, "SIROP": None, "CHIR": 1, "PALU": 2, "CESAR": 1,
            "ANCIEN": 1}
 FREE_CARE = {"PALU", "CESAR"}
-ACTS = sorted(MAX_QTY) + ["ZZZ"]
+ACTS = [*sorted(MAX_QTY), "ZZZ"]
 PRICES = [0, 1, 15, 335, 500, 600, 700, 800, 1000, 1005, 1200, 1500, 2000, 3000, 5000, 6000,
           50000, 60000, 75000, 80000, 100000]
 
@@ -111,7 +111,7 @@ def _check_batch(lines: list[dict], out_rows: list[dict], out: Path) -> None:
         r14.append(r["quantity"] < 1 or key in seen)
         seen.add(key)
 
-    for i, (src, row) in enumerate(zip(lines, out_rows)):
+    for i, (src, row) in enumerate(zip(lines, out_rows, strict=False)):
         # same order, values echoed
         for c in ("invoice_id", "line_no", "provider_id", "beneficiary_id", "ogd", "act_code",
                   "service_date", "submission_date", "quantity", "unit_price"):

@@ -92,7 +92,7 @@ def test_fixture_batch_csv_reads_as_intended(tmp_path, write_batch, dialect):
         tmp_path / "lot", dialect,
         columns={"invoices": INVOICE_COLUMNS, "beneficiaries": BENEFICIARY_COLUMNS,
                  "providers": PROVIDER_COLUMNS},
-        beneficiaries=DEFAULT_BENEFICIARIES + [child("S1", D(2005, 3, 1), student=True)],
+        beneficiaries=[*DEFAULT_BENEFICIARIES, child("S1", D(2005, 3, 1), student=True)],
         providers=DEFAULT_PROVIDERS,
         invoices=[dict(line(act_code="CHIR", provider_id="P-HR", unit_price=50000, referral=True),
                        invoice_id="0042", line_no=1)])
@@ -498,7 +498,7 @@ def test_r14_unreadable_rows(liq):
          "quantity": 0},
         {**echo, "invoice_id": "R14-12", "service_date": None},
     ]
-    for i, (row, exp) in enumerate(zip(rows, expected_echo), start=1):
+    for i, (row, exp) in enumerate(zip(rows, expected_echo, strict=False), start=1):
         check_row(row, {"row_id": i, **exp}, "(echoed values)")
 
 

@@ -427,7 +427,7 @@ def batches(draw):
     ids = draw(st.lists(st.text("ABC0123", min_size=1, max_size=3),
                         min_size=len(remit), max_size=len(remit), unique=True))
     trows = [(tid, o, p, amt, START + timedelta(days=off))
-             for tid, (o, p, amt, off) in zip(ids, remit)]
+             for tid, (o, p, amt, off) in zip(ids, remit, strict=False)]
     as_of = START + timedelta(days=draw(st.integers(0, 200)))
     later = as_of + timedelta(days=draw(st.integers(0, 200)))
     policy = PenaltyPolicy(draw(st.integers(0, 40)), draw(st.integers(0, 1000)),

@@ -109,7 +109,7 @@ def _fault(folder: Path) -> list[Problem]:
 
 
 def test_overlapping_act_periods(tmp_path, tariff_factory):
-    acts = FIXTURE_ACTS + [dict(FIXTURE_ACTS[0], valid_from=date(2025, 1, 1))]  # row 9
+    acts = [*FIXTURE_ACTS, dict(FIXTURE_ACTS[0], valid_from=date(2025, 1, 1))]  # row 9
     folder = tariff_factory(tmp_path / "t", acts=acts)
     assert _fault(folder) == [Problem(
         str(folder / "acts.csv"), "période de validité qui chevauche celle de la ligne 1 pour CONS",
@@ -128,7 +128,7 @@ def test_overlapping_price_periods_inclusive_end(tmp_path, tariff_factory):
 
 
 def test_overlapping_coverage_periods(tmp_path, tariff_factory):
-    coverage = FIXTURE_COVERAGE + [dict(ogd="ANAM", care_type="HOSPITAL", rate_percent=90,
+    coverage = [*FIXTURE_COVERAGE, dict(ogd="ANAM", care_type="HOSPITAL", rate_percent=90,
                                         valid_from=date(2026, 1, 1), valid_to=None)]  # row 9
     folder = tariff_factory(tmp_path / "t", coverage=coverage)
     assert _fault(folder) == [Problem(
@@ -177,7 +177,7 @@ def test_rate_above_100(tmp_path, tariff_factory):
 
 
 def test_price_of_an_act_absent_from_acts(tmp_path, tariff_factory):
-    prices = FIXTURE_PRICES + [dict(act_code="FANTOME", level="CSCOM", price=100,
+    prices = [*FIXTURE_PRICES, dict(act_code="FANTOME", level="CSCOM", price=100,
                                     valid_from=date(2020, 1, 1), valid_to=None)]  # row 24
     folder = tariff_factory(tmp_path / "t", prices=prices)
     assert _fault(folder) == [Problem(str(folder / "prices.csv"),

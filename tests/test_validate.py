@@ -93,7 +93,7 @@ def test_sample_json_statuses():
     report = json.loads(result.stdout)
     files = by_role(report)
     assert report["valid"] is True
-    assert [f["role"] for f in report["files"]] == ROLES + ["tariffs"]
+    assert [f["role"] for f in report["files"]] == [*ROLES, "tariffs"]
     assert {r: f["status"] for r, f in files.items()} == {
         "beneficiaries": "USABLE", "providers": "VALID", "invoices": "USABLE",
         "contributions": "VALID", "remittances": "VALID", "tariffs": "VALID"}
@@ -188,8 +188,8 @@ def test_negative_contribution_is_invalid(tmp_path, write_batch, tariff_dir):
 
 
 def test_faulty_invoice_rows_leave_file_usable(tmp_path, write_batch, tariff_dir):
-    invoices = INVOICES + [dict(INVOICES[0], line_no=2, quantity=0),
-                           dict(INVOICES[0], line_no=3, service_date="31/02/2026")]
+    invoices = [*INVOICES, dict(INVOICES[0], line_no=2, quantity=0),
+                dict(INVOICES[0], line_no=3, service_date="31/02/2026")]
     batch = clean_batch(write_batch, tmp_path / "lot", invoices=invoices)
     result = invoke("validate", batch, "--tariffs", tariff_dir, "--json")
     assert result.exit_code == 0, result.output

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -74,7 +75,8 @@ def percent_to_bp(value: object, key: str, source: str = POLICY_FILE) -> int:
         dec = None
     if dec is None or isinstance(value, bool) or not dec.is_finite() or dec < 0:
         raise InputError(f"{source} : « {key} » doit être un pourcentage positif (par exemple 1.5), "
-                         f"pas « {value} ».", [Problem(source, "pourcentage invalide", column=key, code="invalid_percent")])
+                         f"pas « {value} ».",
+                         [Problem(source, "pourcentage invalide", column=key, code="invalid_percent")])
     bp = dec * 100
     if bp != bp.to_integral_value():
         raise InputError(f"{source} : « {key} » = {value} a plus de deux décimales ; "
@@ -84,11 +86,12 @@ def percent_to_bp(value: object, key: str, source: str = POLICY_FILE) -> int:
     return int(bp)
 
 
-def _policy_value(doc: dict, section: str, key: str, kind: type, source: str):
+def _policy_value(doc: dict, section: str, key: str, kind: type | tuple[type, ...], source: str) -> Any:
     name = f"[{section}] {key}"
     if section not in doc or key not in doc[section]:
         raise InputError(f"{source} : clé obligatoire « {name} » absente ; ajoutez-la (voir "
-                         "tariffs/policy.toml livré).", [Problem(source, "clé absente", column=name, code="missing_key")])
+                         "tariffs/policy.toml livré).",
+                         [Problem(source, "clé absente", column=name, code="missing_key")])
     value = doc[section][key]
     ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if kind is list \
         else isinstance(value, kind) and not isinstance(value, bool)
@@ -109,7 +112,7 @@ def load_policy(path: Path) -> Policy:
         raise InputError(f"{path} : fichier TOML illisible ({exc}).",
                          [Problem(source, "fichier illisible", code="unreadable_file")]) from exc
 
-    def get(section: str, key: str, kind: type):
+    def get(section: str, key: str, kind: type | tuple[type, ...]) -> Any:
         return _policy_value(doc, section, key, kind, source)
 
     ogds = tuple(v.upper() for v in get("liquidation", "referral_required_ogds", list))
@@ -198,7 +201,7 @@ def _coverage_gaps(coverage: pl.DataFrame, source: str) -> list[Problem]:
                 continue
             ends = rows["valid_to"].to_list()
             starts = rows["valid_from"].to_list()
-            for prev_end, start in zip(ends[:-1], starts[1:]):
+            for prev_end, start in zip(ends[:-1], starts[1:], strict=True):
                 if prev_end is not None and (start - prev_end).days > 1:
                     problems.append(Problem(source, f"aucun taux pour {ogd} × {care} entre le "
                                             f"{prev_end:%d/%m/%Y} et le {start:%d/%m/%Y}",
@@ -245,7 +248,7 @@ def load_tariffs(folder: Path) -> Tariffs:
     except InputError as exc:
         problems += exc.problems or [Problem(str(policy_path), exc.message, code="invalid_policy")]
         policy = None
-    if problems:
+    if problems or policy is None:
         raise InputError(f"Dossier des tarifs « {folder} » invalide : {len(problems)} problème(s). "
                          "Corrigez-les puis relancez (ramu validate les liste tous).", problems)
     files = [acts_path, prices_path, coverage_path, policy_path]

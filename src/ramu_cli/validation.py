@@ -96,10 +96,7 @@ def check_file(batch_dir: Path, role: str, today: date) -> FileReport:
     except pl.exceptions.PolarsError as exc:
         problem = Problem(str(path), f"fichier illisible ({exc})", code="unreadable_file")
         return FileReport(role, str(path), None, "INVALID", 1, [problem])
-    if not problems:
-        status = "VALID"
-    else:
-        status = "USABLE" if role in TOLERANT_ROLES else "INVALID"
+    status = "VALID" if not problems else "USABLE" if role in TOLERANT_ROLES else "INVALID"
     return FileReport(role, str(path), rows, status, len(problems), problems[:SHOWN_PROBLEMS])
 
 

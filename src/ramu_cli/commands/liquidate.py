@@ -21,6 +21,7 @@ from ramu_cli.commands.common import (
     run_command,
 )
 from ramu_cli.contract import BENEFICIARIES, INVOICES, PROVIDERS
+from ramu_cli.documents.labels import STATUS_PLURAL_FR
 from ramu_cli.french import count_fr, fcfa, month_title
 from ramu_cli.io.readers import scan_batch_table
 from ramu_cli.liquidation.invariants import check_lines, check_orders
@@ -30,10 +31,13 @@ from ramu_cli.liquidation.registry import load_registry
 from ramu_cli.liquidation.totals import totals
 from ramu_cli.tariffs import load_tariffs
 
-HELP = """Liquide les lignes de factures d'un mois : chaque ligne devient PAYÉE, RÉDUITE ou REJETÉE avec ses motifs ; écrit le résultat ligne à ligne, les ordres de paiement, les avis de rejet, un rapport HTML et un manifeste.
-
-Exemple : ramu liquidate samples/2026-10 --out sorties/2026-10
-"""
+HELP = (
+    "Liquide les lignes de factures d'un mois : chaque ligne devient PAYÉE, RÉDUITE ou REJETÉE avec ses "
+    "motifs ; écrit le résultat ligne à ligne, les ordres de paiement, les avis de rejet, un rapport HTML"
+    " et un manifeste.\n"
+    "\n"
+    "Exemple : ramu liquidate samples/2026-10 --out sorties/2026-10\n"
+)
 
 
 @dataclass
@@ -90,7 +94,7 @@ def _print_summary(summary: dict) -> None:
     for col in ("", "Lignes", "Facturé", "À payer"):
         table.add_column(col, justify="right" if col else "left")
     by_status = {row["status"]: row for row in summary["by_status"]}
-    for status, label in (("PAID", "Payées"), ("REDUCED", "Réduites"), ("REJECTED", "Rejetées")):
+    for status, label in STATUS_PLURAL_FR.items():
         row = by_status.get(status, {"lines": 0, "billed": 0, "payable": 0})
         table.add_row(label, count_fr(row["lines"]), fcfa(row["billed"]), fcfa(row["payable"]))
     table.add_section()

@@ -20,12 +20,17 @@ from ramu_cli.remittances.core import PenaltyPolicy, reconcile
 from ramu_cli.remittances.invariants import check_invariants
 from ramu_cli.remittances.totals import totals
 
-HELP = """Contrôle des reversements : rapproche les cotisations encaissées par chaque OGD (CMSS, INPS, UTM) des virements reçus par la CANAM ; calcule par OGD et par période le dû, l'encaissé, le reversé (à temps ou en retard), le restant dû, l'excédent et les pénalités de retard ; écrit remittances.parquet, remittance_chunks.parquet, remittances.xlsx, report.html et manifest.json.
-
-Une ligne de cotisation ou de virement invalide arrête la commande (code 3) avec la liste de toutes les lignes fautives : un audit a besoin de chiffres complets.
-
-Exemple : ramu remittances samples/2026-10 --out sorties/reversements-2026-10 --as-of 2026-12-31
-"""
+HELP = (
+    "Contrôle des reversements : rapproche les cotisations encaissées par chaque OGD (CMSS, INPS, UTM) "
+    "des virements reçus par la CANAM ; calcule par OGD et par période le dû, l'encaissé, le reversé (à "
+    "temps ou en retard), le restant dû, l'excédent et les pénalités de retard ; écrit "
+    "remittances.parquet, remittance_chunks.parquet, remittances.xlsx, report.html et manifest.json.\n"
+    "\n"
+    "Une ligne de cotisation ou de virement invalide arrête la commande (code 3) avec la liste de toutes "
+    "les lignes fautives : un audit a besoin de chiffres complets.\n"
+    "\n"
+    "Exemple : ramu remittances samples/2026-10 --out sorties/reversements-2026-10 --as-of 2026-12-31\n"
+)
 
 
 @dataclass

@@ -9,16 +9,18 @@ import typer
 from rich.table import Table as RichTable
 
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, resolve_tariffs, run_command
+from ramu_cli.documents.labels import FILE_STATUS_FR
 from ramu_cli.french import count_fr
 from ramu_cli.validation import ValidationReport, validate_batch
 
-HELP = """Vérifie chaque fichier d'un lot (registre, prestataires, factures, cotisations, reversements) et le dossier des tarifs, sans rien écrire. Code de sortie 0 si tout est utilisable, 3 sinon.
+HELP = (
+    "Vérifie chaque fichier d'un lot (registre, prestataires, factures, cotisations, reversements) et le "
+    "dossier des tarifs, sans rien écrire. Code de sortie 0 si tout est utilisable, 3 sinon.\n"
+    "\n"
+    "Exemple : ramu validate samples/2026-10\n"
+)
 
-Exemple : ramu validate samples/2026-10
-"""
-
-STATUS_FR = {"VALID": "[green]VALIDE[/]", "USABLE": "[yellow]UTILISABLE[/]",
-             "INVALID": "[bold red]INVALIDE[/]", "ABSENT": "[dim]ABSENT[/]"}
+STATUS_STYLE = {"VALID": "green", "USABLE": "yellow", "INVALID": "bold red", "ABSENT": "dim"}
 SHOWN = 10
 
 
@@ -28,7 +30,7 @@ def _print(report: ValidationReport) -> None:
         table.add_column(col, justify="right" if col in ("Lignes", "Erreurs") else "left")
     for f in report.files:
         table.add_row(f.path or f"({f.role})", count_fr(f.rows) if f.rows is not None else "—",
-                      count_fr(f.error_count), STATUS_FR[f.status])
+                      count_fr(f.error_count), f"[{STATUS_STYLE[f.status]}]{FILE_STATUS_FR[f.status]}[/]")
     console.print(table)
     for f in report.files:
         if not f.problems:

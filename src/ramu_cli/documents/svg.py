@@ -80,7 +80,7 @@ def stacked_hbar_chart(rows: Sequence[tuple[str, Sequence[int], str]], series: S
     height = legend_h + len(rows) * ROW + 6
     out = _open(width, height, title)
     x = left
-    for name, color in zip(series, colors):
+    for name, color in zip(series, colors, strict=False):  # colors may outnumber series
         out.append(f'<rect x="{x}" y="5" width="12" height="12" fill="{color}"/>')
         out.append(f'<text x="{x + 16}" y="15" fill="#222">{escape(name)}</text>')
         x += 28 + 7 * len(name)
@@ -88,7 +88,7 @@ def stacked_hbar_chart(rows: Sequence[tuple[str, Sequence[int], str]], series: S
         y = legend_h + 3 + i * ROW + (ROW - BAR) / 2
         out.append(_label(left, y, label))
         x0 = float(left)
-        for name, value, color in zip(series, values, colors):
+        for name, value, color in zip(series, values, colors, strict=False):
             w = max(0.0, value / top * span)
             if w > 0:
                 out.append(f'<rect x="{_n(x0)}" y="{_n(y)}" width="{_n(w)}" height="{BAR}" fill="{color}">'
