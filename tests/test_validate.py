@@ -114,6 +114,9 @@ def test_sample_json_statuses():
     got = {(p["row"], p["column"]) for p in files["beneficiaries"]["problems"]}
     assert {(r, "beneficiary_id") for r in dup_rows} | {(r, "principal_id") for r in orphan_rows} <= got
     assert dup_rows and orphan_rows
+    # Each problem says what it is in a machine code too (scripts never match the French text).
+    codes = {(p["row"], p["code"]) for p in files["beneficiaries"]["problems"]}
+    assert {(r, "duplicate_id") for r in dup_rows} | {(r, "principal_missing") for r in orphan_rows} <= codes
 
     # Why invoices is USABLE: R14 rows (quantity 0, an unreadable date, a repeated line key).
     inv = sample_rows("invoices")
@@ -130,6 +133,7 @@ def test_sample_json_statuses():
     assert zero_qty and bad_date and repeated
     got = {(p["row"], p["column"]) for p in files["invoices"]["problems"]}
     assert got == expected
+    assert {p["row"] for p in files["invoices"]["problems"] if p["code"] == "repeated_line_key"} == set(repeated)
     assert files["invoices"]["errors"] == len(expected)
 
 

@@ -20,7 +20,10 @@ def share_percent(part: pl.Expr, whole: pl.Expr) -> pl.Expr: ...
 def share_percent(part: int | pl.Expr, whole: int | pl.Expr) -> float | pl.Expr | None:
     """part / whole in percent with one decimal, half up (87.46 → 87.5); None (null) when whole is 0.
 
-    Works on Python integers and on polars integer expressions alike.
+    Works on Python integers and on polars integer expressions alike. The last
+    division may differ in its last bit between the two (polars stores 89.10000000000001
+    where Python computes 89.1, as remittances.parquet always has): the same figure to
+    one decimal, which is all any document shows.
     """
     if isinstance(part, pl.Expr) or isinstance(whole, pl.Expr):
         return (pl.when(whole != 0)
