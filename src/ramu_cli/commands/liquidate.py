@@ -55,7 +55,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
     from ramu_cli.liquidation.outputs import LiquidationRun, write_run
 
     with progress(not as_json) as bar:
-        task = bar.add_task("Lecture des tarifs et du registre", total=3)
+        task = bar.add_task("Lecture des tarifs et du registre", total=4)
         tariffs = load_tariffs(opts.tariffs)
         scans = {t.role: scan_batch_table(opts.batch_dir, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
         registry = load_registry(scans["beneficiaries"], scans["providers"], opts.liquidation_date)
@@ -66,7 +66,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
         check_lines(lines, result.input_rows)
         check_orders(lines, orders)
-        bar.update(task, advance=1, description="Écriture des résultats et des documents")
+        bar.update(task, advance=1, description="Écriture des résultats")
         run = LiquidationRun(
             month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, orders=orders,
             registry=registry, tariffs=tariffs, totals=totals(lines.lazy()),
@@ -74,7 +74,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
                      "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
                      "batch_dir": str(opts.batch_dir)},
             inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()})
-        man = write_run(opts.out, run)
+        man = write_run(opts.out, run, lambda: bar.update(task, advance=1, description="Documents"))
         bar.update(task, advance=1)
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
             "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.run_id,

@@ -47,7 +47,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
     from ramu_cli.tariffs import load_tariffs
 
     with progress(not as_json) as bar:
-        task = bar.add_task("Lecture des tarifs et des fichiers", total=3)
+        task = bar.add_task("Lecture des tarifs et des fichiers", total=4)
         tariffs = load_tariffs(opts.tariffs)
         pol = tariffs.policy
         policy = PenaltyPolicy(deadline_days=pol.remittance_deadline_days,
@@ -56,13 +56,13 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         bar.update(task, advance=1, description="Rapprochement des reversements")
         result = reconcile(inputs.contributions_typed, inputs.remittances_typed, opts.as_of, policy)
         check_invariants(result)
-        bar.update(task, advance=1, description="Écriture des résultats et du rapport")
+        bar.update(task, advance=1, description="Écriture des résultats")
         run = RemittanceRun(as_of=opts.as_of, result=result, policy=policy, tariffs_digest=tariffs.digest,
                             totals=totals(result.periods.lazy()),
                             options={"as_of": opts.as_of.isoformat(), "tariffs": str(opts.tariffs),
                                      "batch_dir": str(opts.batch_dir)},
                             inputs=inputs.inputs())
-        man = write_run(opts.out, run)
+        man = write_run(opts.out, run, lambda: bar.update(task, advance=1, description="Rapport"))
         bar.update(task, advance=1)
     return {"command": "remittances", "as_of": opts.as_of.isoformat(), "out": str(opts.out),
             "totals": run.totals, "periods": result.periods.height, "chunks": result.chunks.height,

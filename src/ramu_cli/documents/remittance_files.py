@@ -41,9 +41,7 @@ def write_workbook(result: RemittanceResult, path: Path) -> None:
                path, totals=XLSX_TOTALS)
 
 
-def write_remittance_documents(folder: Path, result: RemittanceResult, meta: dict) -> list[str]:
-    """remittances.xlsx and report.html in `folder`; their names."""
-    write_workbook(result, folder / XLSX_FILE)
+def write_report(path: Path, result: RemittanceResult, meta: dict) -> None:
+    """report.html: the audit for CANAM's auditors (documents/remittance_report.py)."""
     html = render_remittance_report(result.periods, result.chunks, result.ogd_totals, meta)
-    (folder / REPORT_FILE).write_bytes(html.encode("utf-8"))
-    return [XLSX_FILE, REPORT_FILE]
+    path.write_bytes(html.encode("utf-8"))

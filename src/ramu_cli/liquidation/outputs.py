@@ -7,6 +7,7 @@ totals compared with the run's before any document is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,12 +49,15 @@ def _meta(run: LiquidationRun, parquet: Path) -> dict:
             "run_id": manifest.liquidation_run_id(run.month, manifest.sha256_file(parquet))}
 
 
-def write_run(out: Path, run: LiquidationRun) -> manifest.Manifest:
-    """Write the whole run folder; the manifest written."""
+def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], object] = lambda: None
+              ) -> manifest.Manifest:
+    """Write the whole run folder; the manifest written. `documents_next` is called (for the
+    progress display) once liquidation.parquet is written and checked."""
     with run_folder(out) as folder:
         parquet = folder / LIQUIDATION_FILE
         run.lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
         check_written(parquet, run.totals)
+        documents_next()
         output_rows = write_liquidation_documents(folder, run.lines, run.orders, run.registry,
                                                   _meta(run, parquet))
         output_rows[LIQUIDATION_FILE] = run.lines.height

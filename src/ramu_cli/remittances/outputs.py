@@ -7,6 +7,7 @@ totals compared with the run's before anything else is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from ramu_cli import __version__, manifest
-from ramu_cli.documents.remittance_files import REPORT_FILE, XLSX_FILE, write_remittance_documents
+from ramu_cli.documents.remittance_files import REPORT_FILE, XLSX_FILE, write_report, write_workbook
 from ramu_cli.errors import InvariantError, Problem
 from ramu_cli.io.writers import run_folder, write_parquet
 from ramu_cli.remittances.core import PenaltyPolicy, RemittanceResult
@@ -58,14 +59,18 @@ def _meta(run: RemittanceRun) -> dict:
             "penalty_monthly_bp": run.policy.monthly_bp}
 
 
-def write_run(out: Path, run: RemittanceRun) -> manifest.Manifest:
-    """Write the whole run folder; the manifest written."""
+def write_run(out: Path, run: RemittanceRun, report_next: Callable[[], object] = lambda: None
+              ) -> manifest.Manifest:
+    """Write the whole run folder; the manifest written. `report_next` is called (for the
+    progress display) once the Parquet files and the workbook are written."""
     result = run.result
     with run_folder(out, replaceable=OUTPUT_NAMES) as folder:
         write_parquet(result.periods, folder / PERIODS_FILE)
         check_written(folder / PERIODS_FILE, run.totals, result.periods.height)
         write_parquet(result.chunks, folder / CHUNKS_FILE)
-        write_remittance_documents(folder, result, _meta(run))
+        write_workbook(result, folder / XLSX_FILE)
+        report_next()
+        write_report(folder / REPORT_FILE, result, _meta(run))
         man = manifest.build_manifest(
             command="remittances", tool_version=__version__, options=run.options,
             tariffs_digest=run.tariffs_digest, inputs=run.inputs, folder=folder,
