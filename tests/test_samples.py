@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -85,6 +86,42 @@ def test_same_seed_same_bytes_other_seed_differs(batches, tmp_path):
     for role in ("beneficiaries", "providers", "invoices", "contributions", "remittances"):
         name = f"{role}.parquet"
         assert (other / name).read_bytes() != (batches["parquet"] / name).read_bytes(), name
+
+
+def test_json_summary_names_the_same_files(batches, tmp_path):
+    """--json: one object on stdout with paths, row counts, seed and month; the files are
+    those the same options write without it, byte for byte."""
+    folder = tmp_path / "2026-10"
+    result = run(str(folder), "--month", "2026-10", "--invoices", str(LINES), "--seed", "11",
+                 "--format", "csv", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""                     # no progress, no summary: stdout is the whole answer
+    payload = json.loads(result.stdout)            # exactly one JSON document
+    assert result.stdout.count("\n") == 1
+    assert (payload["command"], payload["month"], payload["seed"], payload["format"]) == \
+        ("samples", "2026-10", 11, "csv")
+    assert payload["out_dir"] == str(folder)
+    assert payload["files"] == {role: str(folder / f"{role}.csv") for role in ROLES}
+    for role in ROLES:
+        path = Path(payload["files"][role])
+        assert path.read_bytes() == (batches["csv"] / path.name).read_bytes(), role
+        assert typed(folder, role).height == payload["rows"][role], role
+    assert payload["rows"]["invoices"] == LINES
+    assert set(payload["faults"]) == set(samples.FAULT_CODES)
+    assert payload["faulty_lines"] == sum(payload["faults"].values())
+    invoice_ids = typed(folder, "invoices")["invoice_id"].drop_nulls().n_unique()
+    assert payload["invoices"] == invoice_ids
+
+
+def test_json_usage_errors_are_json_too(tmp_path):
+    for args in ((str(tmp_path / "lot"),),                               # no month in the name
+                 (str(tmp_path / "x"), "--month", "2026-13"),
+                 (str(tmp_path / "2026-10"), "--invoices", str(samples.XLSX_MAX_LINES + 1), "--format", "xlsx")):
+        result = run(*args, "--json")
+        assert result.exit_code == 2, args
+        payload = json.loads(result.stdout)
+        assert payload["exit_code"] == 2 and payload["error"], args
+    assert not (tmp_path / "2026-10").exists()
 
 
 @pytest.mark.parametrize("fmt", ("csv", "xlsx", "parquet"))
