@@ -25,7 +25,7 @@ from ramu_cli.errors import UsageError
 from ramu_cli.io.readers import SUPPORTED_EXTENSIONS
 
 if TYPE_CHECKING:
-    from ramu_cli.samples import SampleResult
+    from ramu_cli.samples import SampleOptions, SampleResult
 
 # Files an earlier `ramu samples` run leaves: OUT_DIR holding only these may be replaced.
 BATCH_FILE_NAMES = frozenset(f"{role}{ext}" for role in BATCH_TABLES for ext in SUPPORTED_EXTENSIONS)
@@ -80,36 +80,41 @@ def register(app: typer.Typer) -> None:
         tariffs: Path | None = typer.Option(None, "--tariffs", metavar="DIR", help=TARIFFS_HELP),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
-        from ramu_cli.samples import XLSX_MAX_LINES, SampleOptions, write_sample_batch
+        from ramu_cli.samples import SampleOptions
 
-        the_month = resolve_month(out_dir, month)
-        if fmt is Format.xlsx and invoices > XLSX_MAX_LINES:
-            from ramu_cli.documents.french import count_fr
-            fail(UsageError(f"le format XLSX est réservé aux petits lots ({count_fr(XLSX_MAX_LINES)} lignes de "
-                            f"factures au plus, {count_fr(invoices)} demandées) : utilisez --format parquet ou csv."),
-                 as_json)
-        options = SampleOptions(month=the_month, invoices=invoices, seed=seed, fmt=fmt.value,
-                                beneficiaries=beneficiaries, providers=providers,
+        options = SampleOptions(month=resolve_month(out_dir, month), invoices=invoices, seed=seed,
+                                fmt=fmt.value, beneficiaries=beneficiaries, providers=providers,
                                 contributors=contributors)
-
-        def body():
-            from ramu_cli.io.writers import run_folder
-            from ramu_cli.tariffs import load_tariffs
-
-            loaded = load_tariffs(resolve_tariffs(tariffs))
-            started = time.perf_counter()
-            with progress(not as_json) as bar:
-                task = bar.add_task("Lignes de factures", total=invoices)
-                with run_folder(out_dir, replaceable=BATCH_FILE_NAMES) as tmp:
-                    result = write_sample_batch(tmp, options, loaded,
-                                                lambda done, _total: bar.update(task, completed=done))
-            return result, time.perf_counter() - started
-
-        result, seconds = run_command(body, as_json)
+        result, seconds = _run(out_dir, options, tariffs, as_json)
         if as_json:
             emit_json(_as_json(out_dir, result, seconds))
         else:
             _summary(out_dir, result, seconds)
+
+
+def _run(out_dir: Path, options: SampleOptions, tariffs: Path | None, as_json: bool) -> tuple[SampleResult, float]:
+    """Write the batch into OUT_DIR atomically; the result and the seconds it took."""
+    from ramu_cli.documents.french import count_fr
+    from ramu_cli.io.writers import run_folder
+    from ramu_cli.samples import XLSX_MAX_LINES, write_sample_batch
+    from ramu_cli.tariffs import load_tariffs
+
+    if options.fmt == Format.xlsx and options.invoices > XLSX_MAX_LINES:
+        fail(UsageError(f"le format XLSX est réservé aux petits lots ({count_fr(XLSX_MAX_LINES)} lignes de "
+                        f"factures au plus, {count_fr(options.invoices)} demandées) : utilisez --format "
+                        "parquet ou csv."), as_json)
+
+    def body() -> tuple[SampleResult, float]:
+        loaded = load_tariffs(resolve_tariffs(tariffs))
+        started = time.perf_counter()
+        with progress(not as_json) as bar:
+            task = bar.add_task("Lignes de factures", total=options.invoices)
+            with run_folder(out_dir, replaceable=BATCH_FILE_NAMES) as tmp:
+                result = write_sample_batch(tmp, options, loaded,
+                                            lambda done, _total: bar.update(task, completed=done))
+        return result, time.perf_counter() - started
+
+    return run_command(body, as_json)
 
 
 def _as_json(out_dir: Path, result: SampleResult, seconds: float) -> dict:
