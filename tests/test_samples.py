@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,9 @@ from ramu_cli import samples
 from ramu_cli.cli import app
 from ramu_cli.contract import BATCH_TABLES, BENEFICIARIES, CONTRIBUTIONS, INVOICES, PROVIDERS, REMITTANCES
 from ramu_cli.io.readers import scan_table
+from ramu_cli.liquidation.pipeline import last_day_of_month, liquidate
+from ramu_cli.liquidation.registry import load_registry
+from ramu_cli.samples.dates import age_in_years, day_number
 from ramu_cli.tariffs import default_tariff_folder, load_tariffs
 
 ROLES = ("beneficiaries", "providers", "invoices", "contributions", "remittances")
@@ -81,6 +86,42 @@ def test_same_seed_same_bytes_other_seed_differs(batches, tmp_path):
     for role in ("beneficiaries", "providers", "invoices", "contributions", "remittances"):
         name = f"{role}.parquet"
         assert (other / name).read_bytes() != (batches["parquet"] / name).read_bytes(), name
+
+
+def test_json_summary_names_the_same_files(batches, tmp_path):
+    """--json: one object on stdout with paths, row counts, seed and month; the files are
+    those the same options write without it, byte for byte."""
+    folder = tmp_path / "2026-10"
+    result = run(str(folder), "--month", "2026-10", "--invoices", str(LINES), "--seed", "11",
+                 "--format", "csv", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""                     # no progress, no summary: stdout is the whole answer
+    payload = json.loads(result.stdout)            # exactly one JSON document
+    assert result.stdout.count("\n") == 1
+    assert (payload["command"], payload["month"], payload["seed"], payload["format"]) == \
+        ("samples", "2026-10", 11, "csv")
+    assert payload["out_dir"] == str(folder)
+    assert payload["files"] == {role: str(folder / f"{role}.csv") for role in ROLES}
+    for role in ROLES:
+        path = Path(payload["files"][role])
+        assert path.read_bytes() == (batches["csv"] / path.name).read_bytes(), role
+        assert typed(folder, role).height == payload["rows"][role], role
+    assert payload["rows"]["invoices"] == LINES
+    assert set(payload["faults"]) == set(samples.FAULT_CODES)
+    assert payload["faulty_lines"] == sum(payload["faults"].values())
+    invoice_ids = typed(folder, "invoices")["invoice_id"].drop_nulls().n_unique()
+    assert payload["invoices"] == invoice_ids
+
+
+def test_json_usage_errors_are_json_too(tmp_path):
+    for args in ((str(tmp_path / "lot"),),                               # no month in the name
+                 (str(tmp_path / "x"), "--month", "2026-13"),
+                 (str(tmp_path / "2026-10"), "--invoices", str(samples.XLSX_MAX_LINES + 1), "--format", "xlsx")):
+        result = run(*args, "--json")
+        assert result.exit_code == 2, args
+        payload = json.loads(result.stdout)
+        assert payload["exit_code"] == 2 and payload["error"], args
+    assert not (tmp_path / "2026-10").exists()
 
 
 @pytest.mark.parametrize("fmt", ("csv", "xlsx", "parquet"))
@@ -181,15 +222,13 @@ def test_every_fault_code_is_injected_at_realistic_rates(tmp_path):
     assert result.free_care_lines > 0
 
     # The team's liquidation finds exactly the injected codes (R13 needs a ledger: absent).
-    liquidation = pytest.importorskip("ramu_cli.liquidation.pipeline")
-    from ramu_cli.liquidation.registry import load_registry
-    day = liquidation.last_day_of_month("2026-10")
+    day = last_day_of_month("2026-10")
     registry = load_registry(scan_table(result.files["beneficiaries"], BENEFICIARIES),
                              scan_table(result.files["providers"], PROVIDERS), day)
-    lines = liquidation.liquidate(scan_table(result.files["invoices"], INVOICES), registry,
-                                  tariffs, None, day).lines
+    lines = liquidate(scan_table(result.files["invoices"], INVOICES), registry,
+                      tariffs, None, day).lines
     found = lines.select(pl.col("reasons").explode()).to_series().drop_nulls().value_counts()
-    found = dict(zip(found["reasons"], found["count"]))
+    found = dict(zip(found["reasons"], found["count"], strict=True))
     assert found == {code: n for code, n in result.faults.items() if n}
     assert (lines["status"] != "PAID").sum() == result.faulty_lines
 
@@ -223,7 +262,22 @@ def test_month_from_folder_name_and_replacing_a_batch(tmp_path):
 
 
 def test_age_in_full_years():
-    birth = np.array([samples._day(d) for d in (samples.date(2000, 2, 29), samples.date(2010, 10, 15))])
-    at = np.array([samples._day(samples.date(2001, 2, 28)), samples._day(samples.date(2026, 10, 14))])
-    assert samples._age(birth, at).tolist() == [0, 15]
-    assert samples._age(birth[:1], samples._day(samples.date(2001, 3, 1))).tolist() == [1]
+    birth = np.array([day_number(d) for d in (date(2000, 2, 29), date(2010, 10, 15))])
+    at = np.array([day_number(date(2001, 2, 28)), day_number(date(2026, 10, 14))])
+    assert age_in_years(birth, at).tolist() == [0, 15]
+    assert age_in_years(birth[:1], day_number(date(2001, 3, 1))).tolist() == [1]
+
+
+def test_fault_table_names_where_each_code_is_made():
+    """faults.py's table is how a newcomer finds "where is R07 injected": it must stay true."""
+    import importlib
+    import re
+
+    from ramu_cli.samples import faults
+
+    rows = {line.split()[0]: line for line in faults.__doc__.splitlines() if re.match(r"^[RA]\d\d\s", line)}
+    assert set(rows) == {*samples.FAULT_CODES, "R13"}
+    references = re.findall(r"\b([a-z_]+)\.([a-z_]+)\b", faults.__doc__.replace("ramu_cli.samples.", ""))
+    assert len(references) >= len(samples.FAULT_CODES)
+    for module, function in references:
+        assert callable(getattr(importlib.import_module(f"ramu_cli.samples.{module}"), function)), (module, function)

@@ -1,4 +1,4 @@
-"""The vectorised XLSX writer (ramu_cli.io.xlsx): values, layout, package, bytes, speed.
+"""The vectorised XLSX writer (ramu_cli.io.xlsx): values, layout, package, bytes, size.
 
 Values are read back with the readers people's tools use: calamine through
 `pl.read_excel(engine="calamine")` and fastexcel directly. What they return,
@@ -18,7 +18,6 @@ and why:
 
 from __future__ import annotations
 
-import time
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -280,7 +279,7 @@ def test_same_frames_give_identical_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "c.xlsx").read_bytes() != first
 
 
-# --- speed --------------------------------------------------------------------------------
+# --- size ---------------------------------------------------------------------------------
 
 def _big_frame(rows: int, columns: int) -> pl.DataFrame:
     """A rejection-like frame built without Python loops over rows."""
@@ -298,14 +297,12 @@ def _big_frame(rows: int, columns: int) -> pl.DataFrame:
     return pl.select([kinds[j % len(kinds)]().alias(f"col{j}") for j in range(columns)])
 
 
-def test_performance_200k_rows_by_20_columns_under_3_seconds(tmp_path: Path) -> None:
-    """PERFORMANCE: 200,000 rows x 20 columns (about 0.55 s on 2 cores; xlsxwriter took ~13 s)."""
+def test_200k_rows_by_20_columns_make_a_sound_archive(tmp_path: Path) -> None:
+    """The largest sheet the tool writes (XLSX samples stop at 200,000 lines). How fast
+    is measured by benchmarks/bench_xlsx.py, never here: a shared machine's clock varies."""
     df = _big_frame(200_000, 20)
     path = tmp_path / "big.xlsx"
-    start = time.perf_counter()
     write_xlsx({"Rejets": (df, {})}, path, totals={"Rejets": ["col1", "col7"]})
-    elapsed = time.perf_counter() - start
-    assert elapsed < 3.0, f"{elapsed:.2f} s"
     # Reading 200,000 rows back would take longer than writing them: the values are
     # checked on small frames above; here only that a sound archive came out.
     with zipfile.ZipFile(path) as zf:

@@ -7,6 +7,7 @@ from typer import rich_utils
 
 from ramu_cli import __version__
 from ramu_cli.commands import commit, liquidate, remittances, samples, validate, verify
+from ramu_cli.commands.common import RamuGroup
 
 # Typer's help panels, in the officers' language.
 rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
@@ -18,6 +19,7 @@ rich_utils.REQUIRED_LONG_STRING = "[obligatoire]"
 
 app = typer.Typer(
     name="ramu",
+    cls=RamuGroup,
     help=("Liquidation mensuelle des factures et contrôle des reversements du RAMU (Mali).\n\n"
           "Exemple : ramu liquidate samples/2026-10 --out sorties/2026-10"),
     no_args_is_help=True,

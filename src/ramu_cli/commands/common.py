@@ -19,8 +19,10 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from ramu_cli.errors import InputError, RamuError
+from ramu_cli.errors import InputError, RamuError, UsageError
 
 # Progress and messages go to stderr; stdout is kept for --json. Off a terminal
 # (logs, cron mail) tables get 120 columns so amounts are not wrapped.
@@ -48,6 +50,59 @@ def fail(exc: RamuError, as_json: bool) -> None:
     if len(exc.problems) > 50:
         console.print(f"  … et {len(exc.problems) - 50} autre(s) problème(s).")
     raise typer.Exit(exc.exit_code)
+
+
+class RamuGroup(TyperGroup):
+    """The `ramu` group: with --json on the line, a usage error is JSON too.
+
+    Typer reports a missing or unknown option, or a bad value, in a panel on
+    stderr before any command runs; a script that asked for --json then gets
+    one JSON object on stdout all the same (exit 2), with a French message.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        as_json = "--json" in args
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except TyperException as exc:
+            _usage_failure(exc, as_json)
+            raise
+        ctx.meta[_JSON_META] = as_json
+        return ctx
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TyperException as exc:
+            _usage_failure(exc, bool(ctx.meta.get(_JSON_META)))
+            raise
+
+
+_JSON_META = "ramu_cli.json"
+
+
+def _usage_failure(exc: TyperException, as_json: bool) -> None:
+    if as_json and exc.exit_code == 2:
+        fail(UsageError(usage_message(exc)), as_json=True)
+
+
+def usage_message(exc: TyperException) -> str:
+    """A usage error in French (typer's own messages are in English)."""
+    ctx = getattr(exc, "ctx", None)
+    see = f" Voir « {ctx.command_path} --help »." if ctx is not None else ""
+    param = getattr(exc, "param", None)
+    hint = getattr(exc, "param_hint", None) or (param.get_error_hint().replace("'", "") if param else "")
+    if hasattr(exc, "param_type"):                                  # missing option or argument
+        what = "l'option" if getattr(param, "param_type_name", "") == "option" else "l'argument"
+        return f"il manque {what} {hint}.{see}"
+    if hasattr(exc, "option_name") and hasattr(exc, "possibilities"):
+        return f"option inconnue : {exc.option_name}.{see}"
+    if hasattr(exc, "param_hint") and hint:                         # a bad value
+        return f"valeur invalide pour {hint} : {exc.message}{see}"
+    unknown = re.match(r"No such command '(.+?)'", exc.message)
+    if unknown:
+        return f"commande inconnue : {unknown.group(1)}.{see}"
+    return f"{exc.format_message()}{see}"
 
 
 def run_command(body: Callable[[], Any], as_json: bool) -> Any:

@@ -5,12 +5,27 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from ramu_cli.commands.common import TARIFFS_HELP, console, progress, resolve_month, resolve_tariffs, run_command
+from ramu_cli.commands.common import (
+    JSON_HELP,
+    TARIFFS_HELP,
+    console,
+    emit_json,
+    fail,
+    progress,
+    resolve_month,
+    resolve_tariffs,
+    run_command,
+)
 from ramu_cli.contract import BATCH_TABLES
+from ramu_cli.errors import UsageError
 from ramu_cli.io.readers import SUPPORTED_EXTENSIONS
+
+if TYPE_CHECKING:
+    from ramu_cli.samples import SampleOptions, SampleResult
 
 # Files an earlier `ramu samples` run leaves: OUT_DIR holding only these may be replaced.
 BATCH_FILE_NAMES = frozenset(f"{role}{ext}" for role in BATCH_TABLES for ext in SUPPORTED_EXTENSIONS)
@@ -25,6 +40,9 @@ liquidation. La même graine donne des fichiers identiques octet pour octet.
 OUT_DIR est remplacé s'il contient déjà un lot.
 
 Exemple : ramu samples sorties/2026-10 --month 2026-10 --invoices 5000
+
+Avec --json, un seul objet JSON sur la sortie standard : chemins des fichiers,
+nombre de lignes de chacun, graine, mois, anomalies injectées par motif.
 """
 
 
@@ -34,25 +52,21 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
-def _refuse(message: str) -> None:
-    console.print(f"[bold red]Erreur :[/] {message}", soft_wrap=True)
-    raise typer.Exit(2)
-
-
 def register(app: typer.Typer) -> None:
     @app.command("samples", help=HELP, short_help="Écrire un lot d'exemple réaliste (cinq fichiers).")
     def samples_cmd(
         out_dir: Path = typer.Argument(..., metavar="OUT_DIR", file_okay=False,
                                        help="Dossier du lot à écrire (créé, ou remplacé s'il contient un lot)."),
-        month: str | None = typer.Option(None, "--month", metavar="AAAA-MM",
-                                         help="Mois du lot. Par défaut : le nom de OUT_DIR s'il est de la forme AAAA-MM."),
+        month: str | None = typer.Option(
+            None, "--month", metavar="AAAA-MM",
+            help="Mois du lot. Par défaut : le nom de OUT_DIR s'il est de la forme AAAA-MM."),
         invoices: int = typer.Option(5000, "--invoices", min=1, metavar="N",
                                      help="Nombre de lignes de factures (10 000 000 pour un mois national)."),
         seed: int = typer.Option(0, "--seed", min=0, metavar="S",
                                  help="Graine du tirage : même graine et mêmes options, mêmes fichiers."),
         fmt: Format = typer.Option(Format.parquet, "--format", case_sensitive=False,
-                                   help="Format des fichiers : parquet (référence), csv (UTF-8 avec BOM pour Excel, « ; », dates "
-                                        "JJ/MM/AAAA) ou xlsx (200 000 lignes au plus)."),
+                                   help="Format des fichiers : parquet (référence), csv (UTF-8 avec BOM pour Excel, "
+                                        "« ; », dates JJ/MM/AAAA) ou xlsx (200 000 lignes au plus)."),
         beneficiaries: int | None = typer.Option(
             None, "--beneficiaries", min=50, metavar="N",
             help="Taille du registre. Par défaut : la moitié des lignes, entre 500 et 1 000 000."),
@@ -64,37 +78,59 @@ def register(app: typer.Typer) -> None:
             help="Nombre total de cotisants (administrations, employeurs, mutuelles) de la CMSS, de "
                  "l'INPS et de l'UTM. Par défaut : 200 au moins."),
         tariffs: Path | None = typer.Option(None, "--tariffs", metavar="DIR", help=TARIFFS_HELP),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
-        from ramu_cli.samples import XLSX_MAX_LINES, SampleOptions, write_sample_batch
+        from ramu_cli.samples import SampleOptions
 
-        the_month = resolve_month(out_dir, month)
-        if fmt is Format.xlsx and invoices > XLSX_MAX_LINES:
-            from ramu_cli.documents.french import count_fr
-            _refuse(f"le format XLSX est réservé aux petits lots ({count_fr(XLSX_MAX_LINES)} lignes de "
-                    f"factures au plus, {count_fr(invoices)} demandées) : utilisez --format parquet ou csv.")
-        options = SampleOptions(month=the_month, invoices=invoices, seed=seed, fmt=fmt.value,
-                                beneficiaries=beneficiaries, providers=providers,
+        options = SampleOptions(month=resolve_month(out_dir, month), invoices=invoices, seed=seed,
+                                fmt=fmt.value, beneficiaries=beneficiaries, providers=providers,
                                 contributors=contributors)
-
-        def body():
-            from ramu_cli.io.writers import run_folder
-            from ramu_cli.tariffs import load_tariffs
-
-            loaded = load_tariffs(resolve_tariffs(tariffs))
-            started = time.perf_counter()
-            with progress() as bar:
-                task = bar.add_task("Lignes de factures", total=invoices)
-                with run_folder(out_dir, replaceable=BATCH_FILE_NAMES) as tmp:
-                    result = write_sample_batch(tmp, options, loaded,
-                                                lambda done, _total: bar.update(task, completed=done))
-            return result, time.perf_counter() - started
-
-        result, seconds = run_command(body, as_json=False)
-        _summary(out_dir, result, seconds)
+        result, seconds = _run(out_dir, options, tariffs, as_json)
+        if as_json:
+            emit_json(_as_json(out_dir, result, seconds))
+        else:
+            _summary(out_dir, result, seconds)
 
 
-def _summary(out_dir: Path, result, seconds: float) -> None:
-    from ramu_cli.documents.french import count_fr, month_title, percent_fr
+def _run(out_dir: Path, options: SampleOptions, tariffs: Path | None, as_json: bool) -> tuple[SampleResult, float]:
+    """Write the batch into OUT_DIR atomically; the result and the seconds it took."""
+    from ramu_cli.french import count_fr
+    from ramu_cli.io.writers import run_folder
+    from ramu_cli.samples import XLSX_MAX_LINES, write_sample_batch
+    from ramu_cli.tariffs import load_tariffs
+
+    if options.fmt == Format.xlsx and options.invoices > XLSX_MAX_LINES:
+        fail(UsageError(f"le format XLSX est réservé aux petits lots ({count_fr(XLSX_MAX_LINES)} lignes de "
+                        f"factures au plus, {count_fr(options.invoices)} demandées) : utilisez --format "
+                        "parquet ou csv."), as_json)
+
+    def body() -> tuple[SampleResult, float]:
+        loaded = load_tariffs(resolve_tariffs(tariffs))
+        started = time.perf_counter()
+        with progress(not as_json) as bar:
+            task = bar.add_task("Lignes de factures", total=options.invoices)
+            with run_folder(out_dir, replaceable=BATCH_FILE_NAMES) as tmp:
+                result = write_sample_batch(tmp, options, loaded,
+                                            lambda done, _total: bar.update(task, completed=done))
+        return result, time.perf_counter() - started
+
+    return run_command(body, as_json)
+
+
+def _as_json(out_dir: Path, result: SampleResult, seconds: float) -> dict:
+    """The --json object: where each file is, its rows, and what was injected."""
+    return {"command": "samples", "out_dir": str(out_dir), "month": result.month, "seed": result.seed,
+            "format": result.fmt,
+            "files": {role: str(out_dir / path.name) for role, path in result.files.items()},
+            "rows": result.rows, "invoices": result.invoices, "faults": result.faults,
+            "faulty_lines": result.faulty_lines, "free_care_lines": result.free_care_lines,
+            "registry_anomalies": result.registry_anomalies,
+            "providers_out_of_convention": result.providers_out_of_convention,
+            "closed_rights": result.closed_rights, "seconds": round(seconds, 3)}
+
+
+def _summary(out_dir: Path, result: SampleResult, seconds: float) -> None:
+    from ramu_cli.french import count_fr, month_title, percent_fr
 
     rows = result.rows
     lines = rows["invoices"]
