@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ramu_cli.contract import QUANTITY_MAX, UNIT_PRICE_MAX
+
 ZERO = pl.lit(0, pl.Int64)
 FREE_CARE = pl.col("a_free_care").is_not_null()
 QUANTITY_CAPPED = pl.col("a_max_qty").is_not_null() & (pl.col("quantity") > pl.col("a_max_qty"))
@@ -24,9 +26,11 @@ def a02_quantity_above_max() -> pl.Expr:
 
 
 def billed() -> pl.Expr:
-    """quantity × unit_price; 0 when either is unreadable or invalid (R14 rows)."""
+    """quantity × unit_price; 0 when either is unreadable or out of the R14 bounds
+    (so the product is at most 10^14 and never wraps)."""
     q, p = pl.col("quantity"), pl.col("unit_price")
-    return pl.when((q >= 1) & (p >= 0)).then(q * p).otherwise(ZERO).fill_null(0)
+    valid = q.is_between(1, QUANTITY_MAX) & p.is_between(0, UNIT_PRICE_MAX)
+    return pl.when(valid).then(q * p).otherwise(ZERO).fill_null(0)
 
 
 def amount_columns(rejected: pl.Expr) -> dict[str, pl.Expr]:

@@ -190,7 +190,7 @@ def _short(digest: str) -> str:
 def _recomputed_totals(command: str, out_dir: Path) -> dict[str, int] | None:
     """Totals recomputed from the run's main table; None when there is nothing to recompute."""
     if command == "liquidate":
-        lf = pl.scan_parquet(out_dir / LIQUIDATION_FILE)
+        lf = pl.scan_parquet(out_dir / LIQUIDATION_FILE, glob=False)
         exprs = [pl.len().alias("lines")]
         exprs += [pl.col(c).sum().alias(c) for c in LIQUIDATION_SUMS]
         exprs += [(pl.col("status") == s).sum().alias(k) for k, s in LIQUIDATION_COUNTS.items()]
@@ -198,7 +198,7 @@ def _recomputed_totals(command: str, out_dir: Path) -> dict[str, int] | None:
         exprs.append(pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum()
                      .alias("payable_free_care"))
     elif command == "remittances":
-        lf = pl.scan_parquet(out_dir / REMITTANCES_FILE)
+        lf = pl.scan_parquet(out_dir / REMITTANCES_FILE, glob=False)
         exprs = [pl.col(c).sum().alias(c) for c in REMITTANCE_SUMS]
     else:
         return None
@@ -230,7 +230,7 @@ def check_run(out_dir: Path) -> VerifyReport:
         rows = rec.get("rows")
         if name.endswith(".parquet") and rows is not None:
             try:
-                found = int(pl.scan_parquet(path).select(pl.len()).collect().item())
+                found = int(pl.scan_parquet(path, glob=False).select(pl.len()).collect().item())
             except (pl.exceptions.PolarsError, OSError) as exc:
                 ok = False
                 diff.append(Problem(name, f"fichier Parquet illisible ({exc}) : relancez la "

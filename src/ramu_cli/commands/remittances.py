@@ -89,7 +89,7 @@ def write_xlsx_file(result: RemittanceResult, path: Path) -> None:
 
 def _check_written(path: Path, totals: dict[str, int], rows: int) -> None:
     """The Parquet file on disk says what the run computed (else exit 4, nothing kept)."""
-    lf = pl.scan_parquet(path)
+    lf = pl.scan_parquet(path, glob=False)
     found = lf.select(pl.len().alias("rows"), *[pl.col(k).sum() for k in TOTAL_KEYS]).collect()
     got = {k: int(found[k][0] or 0) for k in TOTAL_KEYS}
     if got != totals or int(found["rows"][0]) != rows:
