@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import write_batch_folder
 from liq_helpers import (
@@ -482,3 +484,41 @@ def test_huge_unit_prices_are_r14_with_billed_0_and_totals_do_not_wrap(tmp_path,
     verified = invoke(["verify", out])
     assert verified.exit_code == 0, explain(verified)
     check_invariants(df, 7)
+
+
+# Pieces of a line: ASCII, a UTF-8 "é" (2 bytes), a UTF-8 "€" (3 bytes), a Windows-1252 "é".
+PIECES = [b"a", b";", "é".encode(), "€".encode(), "é".encode("cp1252")]
+
+
+def _reference(data: bytes) -> tuple[int | None, int | None]:
+    """(line of the first non-UTF-8 byte, line of the first UTF-8 character), from the whole
+    file decoded at once and lines counted with str.splitlines."""
+    text = data.decode("utf-8", "surrogateescape")
+    bad = next((i for i, ch in enumerate(text) if "\udc80" <= ch <= "\udcff"), None)
+    good = next((i for i, ch in enumerate(text) if ord(ch) > 127 and not "\udc80" <= ch <= "\udcff"),
+                None)
+
+    def line(i: int | None) -> int | None:
+        return None if i is None else len((text[:i] + "x").splitlines())
+
+    return line(bad), line(good)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.lists(st.sampled_from(PIECES), max_size=6), min_size=1, max_size=12),
+       eol=st.sampled_from([b"\n", b"\r\n", b"\r"]), chunk=st.integers(1, 9))
+def test_chunked_detection_agrees_with_decoding_the_whole_file(tmp_path, monkeypatch, lines, eol, chunk):
+    monkeypatch.setattr(csv_sniff, "SNIFF_CHUNK", chunk)
+    data = eol.join(b"".join(pieces) for pieces in lines)
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    bad, good = _reference(data)
+    if bad is not None and good is not None:
+        with pytest.raises(InputError) as err:
+            csv_sniff.sniff_csv(path)
+        assert err.value.problems[0].row == bad
+        assert f"ligne {bad} " in err.value.message
+        assert f"(ligne {good})" in err.value.message  # no BOM among the pieces
+    else:
+        expected = "cp1252" if bad is not None else "utf-8"
+        assert csv_sniff.sniff_csv(path).encoding == expected

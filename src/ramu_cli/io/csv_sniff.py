@@ -4,8 +4,9 @@ The contract (data-contract.md, "Reading, for every input file"): a file that
 is valid UTF-8 is UTF-8; a file with no valid UTF-8 multibyte sequence at all
 is Windows-1252; a file that mixes both, or a BOM followed by invalid UTF-8,
 is unusable, so that no name is silently garbled. Deciding that needs the
-whole file: it is decoded in chunks of SNIFF_CHUNK bytes, invalid bytes kept
-as lone surrogates (`surrogateescape`), so each chunk costs one C-speed decode
+whole file: it is decoded in chunks of SNIFF_CHUNK bytes, strictly until a
+byte is not UTF-8, then with such bytes kept as escapes (`surrogateescape`)
+to look for a UTF-8 character further on. Each chunk costs one C-speed decode
 and the memory stays flat however large the file.
 """
 
@@ -22,9 +23,8 @@ from ramu_cli.errors import InputError, Problem
 # Bytes decoded at a time (a module constant so tests can force many chunks).
 SNIFF_CHUNK = 1 << 20
 
-# An invalid byte comes back from `surrogateescape` as U+DC80..U+DCFF.
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
-# A character of a valid multibyte sequence: anything beyond ASCII but those.
+# A character of a valid multibyte sequence: anything beyond ASCII but the
+# escapes U+DC80..U+DCFF that `surrogateescape` makes of invalid bytes.
 _MULTIBYTE_CHAR = re.compile("[^\x00-\x7f\udc80-\udcff]")
 # The header is looked for in at most this many characters from the start.
 HEAD_CHARS = 1 << 20
@@ -38,10 +38,11 @@ class CsvDialect:
     header: list[str]    # the column names as written (BOM removed)
 
 
-def _line_breaks(text: str, after_cr: bool) -> int:
+def _line_breaks(text: str | bytes, after_cr: bool) -> int:
     """Line ends in `text` (LF, CRLF or CR alone); `after_cr`: the text before ended with CR."""
-    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
-    return breaks - 1 if after_cr and text.startswith("\n") else breaks
+    lf, cr, crlf = ("\n", "\r", "\r\n") if isinstance(text, str) else (b"\n", b"\r", b"\r\n")
+    breaks = text.count(lf) + text.count(cr) - text.count(crlf)  # type: ignore[arg-type]
+    return breaks - 1 if after_cr and text.startswith(lf) else breaks  # type: ignore[arg-type]
 
 
 def _ends_first_line(text: str) -> bool:
@@ -51,7 +52,7 @@ def _ends_first_line(text: str) -> bool:
 
 @dataclass
 class _Scan:
-    """Where (file line, from 1) the first invalid byte and the first multibyte character are."""
+    """Byte offsets of the first invalid byte and of the first multibyte character."""
 
     first_invalid: int | None = None
     first_multibyte: int | None = None
@@ -59,36 +60,66 @@ class _Scan:
 
 
 def _scan(path: Path) -> _Scan:
+    """Decode the whole file: strictly (C speed) until a byte is not UTF-8, then keeping
+    such bytes as escapes, only to look for a UTF-8 character further on."""
     found = _Scan()
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-    line, after_cr = 1, False
+    strict = codecs.getincrementaldecoder("utf-8")()
+    loose = None  # the decoder used once a byte is not UTF-8
+    offset = 0  # bytes of the file before `chunk`
     with path.open("rb") as fh:
         while found.first_invalid is None or found.first_multibyte is None:
             chunk = fh.read(SNIFF_CHUNK)
-            pending = len(decoder.getstate()[0])
-            text = decoder.decode(chunk, final=not chunk)
+            final = not chunk
+            decoder = strict if loose is None else loose
+            pending = decoder.getstate()[0]
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:  # only the strict decoder raises
+                found.first_invalid = offset - len(pending) + exc.start
+                loose = decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+                # Decode again from the bytes left pending by the last chunk.
+                offset -= len(pending)
+                chunk, pending = bytes(exc.object), b""
+                text = decoder.decode(chunk, final=final)
+            # Fewer characters than bytes: some character took several bytes.
+            consumed = len(pending) + len(chunk) - len(decoder.getstate()[0])
+            if found.first_multibyte is None and len(text) < consumed:
+                m = _MULTIBYTE_CHAR.search(text)
+                assert m is not None
+                before = len(text[:m.start()].encode("utf-8", "surrogateescape"))
+                found.first_multibyte = offset - len(pending) + before
             if len(found.head) < HEAD_CHARS and not _ends_first_line(found.head):
                 found.head += text
-            if not text.isascii():
-                consumed = pending + len(chunk) - len(decoder.getstate()[0])
-                if found.first_invalid is None and (m := _ESCAPED_BYTE.search(text)):
-                    found.first_invalid = line + _line_breaks(text[:m.start()], after_cr)
-                # Fewer characters than bytes: some character took several bytes.
-                if found.first_multibyte is None and len(text) < consumed:
-                    m = _MULTIBYTE_CHAR.search(text)
-                    assert m is not None
-                    found.first_multibyte = line + _line_breaks(text[:m.start()], after_cr)
-            if not chunk:
+            if final:
                 break
-            line += _line_breaks(text, after_cr)
-            after_cr = text.endswith("\r") if text else after_cr
+            offset += len(chunk)
     return found
 
 
+def _lines_at(path: Path, offsets: list[int]) -> list[int]:
+    """The file line (from 1) of each byte offset; read again, only when a file is refused."""
+    found: dict[int, int] = {}
+    todo = sorted(set(offsets))
+    breaks, after_cr, pos = 0, False, 0
+    with path.open("rb") as fh:
+        while todo:
+            chunk = fh.read(SNIFF_CHUNK)
+            while todo and (todo[0] < pos + len(chunk) or not chunk):
+                at = todo.pop(0)
+                found[at] = 1 + breaks + _line_breaks(chunk[:at - pos], after_cr)
+            if not chunk:
+                break
+            breaks += _line_breaks(chunk, after_cr)
+            after_cr = chunk.endswith(b"\r")
+            pos += len(chunk)
+    return [found[o] for o in offsets]
+
+
 def _mixed_error(path: Path, scan: _Scan) -> InputError:
-    bad, good = scan.first_invalid, scan.first_multibyte
-    where = ("commence par une marque d'ordre des octets UTF-8 (BOM)" if good == 1 and
-             scan.head.startswith("\ufeff") else f"contient de l'UTF-8 (ligne {good})")
+    assert scan.first_invalid is not None and scan.first_multibyte is not None
+    bad, good = _lines_at(path, [scan.first_invalid, scan.first_multibyte])
+    where = ("commence par une marque d'ordre des octets UTF-8 (BOM)" if scan.first_multibyte == 0
+             and scan.head.startswith("\ufeff") else f"contient de l'UTF-8 (ligne {good})")
     message = (f"{path} : encodage mélangé. Le fichier {where} mais la ligne {bad} contient un "
                "caractère qui n'est pas de l'UTF-8 (probablement du Windows-1252) : les noms "
                "accentués seraient déformés. Enregistrez le fichier entier dans un seul encodage "
