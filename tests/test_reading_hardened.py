@@ -522,3 +522,22 @@ def test_chunked_detection_agrees_with_decoding_the_whole_file(tmp_path, monkeyp
     else:
         expected = "cp1252" if bad is not None else "utf-8"
         assert csv_sniff.sniff_csv(path).encoding == expected
+
+
+@pytest.mark.parametrize("name", ["registre?", "registre[1]", "registre*"])
+def test_a_ledger_folder_name_with_pattern_characters(tmp_path, tariff_dir, name):
+    """liquidate --ledger, commit and the next month's R13 through a ledger named like a pattern."""
+    (tmp_path / "registre1").mkdir()  # a neighbour the pattern would match, left empty
+    ledger = tmp_path / name
+    ledger.mkdir()
+    october = write_batch_as(tmp_path / "oct[1]", "csv", [line()])
+    out10 = tmp_path / "sorties[10]"
+    run_ok(october, out10, tariff_dir, 1, extra=["--ledger", ledger])
+    committed = invoke(["commit", out10, "--ledger", ledger])
+    assert committed.exit_code == 0, explain(committed)
+    assert len(list(ledger.glob("*.parquet"))) == 1 and not any((tmp_path / "registre1").iterdir())
+    # The same line sent again in November: already paid (R13), billed 1 000, nothing to pay.
+    november = write_batch_as(tmp_path / "nov[1]", "csv", [line(submission_date=date(2026, 11, 3))])
+    df = run_ok(november, tmp_path / "sorties[11]", tariff_dir, 1, month="2026-11",
+                extra=["--ledger", ledger])
+    assert df.select("status", "reasons", "billed", "payable").rows() == [("REJECTED", ["R13"], 1000, 0)]

@@ -17,11 +17,11 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-from liq_helpers import explain, invoke, line, run_ok
-from test_reading_hardened import write_batch_as
 
+from liq_helpers import explain, invoke, line, run_ok
 from ramu_cli.io import xlsx
 from ramu_cli.io.xlsx import write_xlsx
+from test_reading_hardened import write_batch_as
 
 MONTH = "2026-10"
 

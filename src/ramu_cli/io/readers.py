@@ -71,8 +71,8 @@ def _read_error(path: Path, exc: Exception) -> InputError:
                       [Problem(str(path), "fichier illisible")])
 
 
-def _open_raw(path: Path, table: Table) -> tuple[pl.LazyFrame, list[str]]:
-    """The file as a lazy frame, and its column names as written (to find repeated ones).
+def _open_raw(path: Path, table: Table) -> pl.LazyFrame:
+    """The file as a lazy frame, once its column names as written are checked.
 
     Every scan is told `glob=False`: `*`, `?` and `[` in a path are plain characters.
     """
@@ -81,7 +81,7 @@ def _open_raw(path: Path, table: Table) -> tuple[pl.LazyFrame, list[str]]:
         if suffix == ".parquet":
             names = pq.read_schema(path).names
             _check_names(path, names)
-            return pl.scan_parquet(path, glob=False), names
+            return pl.scan_parquet(path, glob=False)
         if suffix == ".csv":
             dialect = sniff_csv(path)
             _check_names(path, dialect.header)
@@ -90,11 +90,11 @@ def _open_raw(path: Path, table: Table) -> tuple[pl.LazyFrame, list[str]]:
             lf = pl.scan_csv(source, separator=dialect.separator, infer_schema=False,
                              raise_if_empty=True, glob=False)
             lf.collect_schema()
-            return lf, dialect.header
+            return lf
         if suffix == ".xlsx":
             df, header = read_workbook(path, sheet_names(table.role))
             _check_names(path, header)
-            return df.lazy(), header
+            return df.lazy()
     except InputError:
         raise
     except Exception as exc:  # polars/fastexcel/pyarrow say why in English; we say where
@@ -210,7 +210,7 @@ class TableScan:
 
 def scan_table(path: Path, table: Table) -> TableScan:
     """Open `path` as `table`: checks the columns now, reads the rows lazily."""
-    lf, _ = _open_raw(path, table)
+    lf = _open_raw(path, table)
     try:
         schema = lf.collect_schema()
     except Exception as exc:
@@ -266,13 +266,13 @@ def _check_parquet_numbers(path: Path, lf: pl.LazyFrame, sources: dict[str, str]
     numeric = {n: s for n, s in sources.items() if schema[s].is_float() or schema[s].is_decimal()}
     if not numeric:
         return
-    row = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
-    found = lf.select(*[
+    columns = lf.select(*[pl.col(s).alias(n) for n, s in numeric.items()]).with_row_index("#", offset=1)
+    found = columns.select(*[
         expr for name, source in numeric.items()
-        for bad in [_not_whole(pl.col(source), schema[source])]
-        for expr in (row.filter(bad).first().alias(f"row/{name}"),
-                     pl.col(source).filter(bad).first().cast(pl.String).alias(f"value/{name}"))
-    ]).collect().row(0, named=True)
+        for bad in [_not_whole(pl.col(name), schema[source])]
+        for expr in (pl.col("#").filter(bad).first().alias(f"row/{name}"),
+                     pl.col(name).filter(bad).first().cast(pl.String).alias(f"value/{name}"))
+    ]).collect(engine="streaming").row(0, named=True)
     for name in numeric:
         if found[f"row/{name}"] is not None:
             value, at = found[f"value/{name}"], found[f"row/{name}"]
