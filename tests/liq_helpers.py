@@ -195,7 +195,7 @@ def run_ok(batch: Path, out: Path, tariffs: Path, n: int, month: str = MONTH,
     """Run `ramu liquidate`, require exit 0, read and check liquidation.parquet."""
     result = invoke(liquidate_args(batch, out, tariffs, month, extra))
     assert result.exit_code == 0, explain(result)
-    df = pl.read_parquet(out / "liquidation.parquet")
+    df = pl.read_parquet(out / "liquidation.parquet", glob=False)
     check_invariants(df, n)
     return df
 

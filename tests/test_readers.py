@@ -371,10 +371,11 @@ def test_unreadable_cells_are_listed_and_typed_null(tmp_path):
     for r, (_, _, _, _, prefix) in zip(problems.iter_rows(named=True), BAD_CELLS, strict=True):
         assert r["message"].startswith(prefix), r
     # The exact message of two of them.
+    # (R14 bounds: unit_price 0 to 1 000 000 000, quantity 1 to 100 000; no-break spaces.)
     assert problems["message"][0] == ("valeur illisible : attendu un nombre entier de francs ou "
-                                      "d'unités ≥ 0 (sans décimales)")
+                                      "d'unités ≥ 0 et ≤ 1\u00a0000\u00a0000\u00a0000 (sans décimales)")
     assert problems["message"][8] == ("valeur hors limites : attendu un nombre entier de francs ou "
-                                      "d'unités ≥ 1 (sans décimales)")
+                                      "d'unités ≥ 1 et ≤ 100\u00a0000 (sans décimales)")
     typed = scan.typed().collect()
     assert typed.height == 14
     for row, column, _, expected, _ in BAD_CELLS:

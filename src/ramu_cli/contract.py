@@ -37,6 +37,11 @@ _DATE_ISO = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_FR = r"^\d{2}/\d{2}/\d{4}$"
 PERIOD_PATTERN = r"^\d{4}-(?:0[1-9]|1[0-2])$"  # a month YYYY-MM
 
+# Bounds of an invoice line (data-contract.md, "invoices"): a line at the top of
+# both bills 10^14 FCFA, so a month's totals stay within a 64-bit integer.
+QUANTITY_MAX = 100_000
+UNIT_PRICE_MAX = 1_000_000_000
+
 
 class Kind(StrEnum):
     ID = "id"
@@ -111,11 +116,12 @@ class Column:
     def describe_fr(self) -> str:
         """What a readable value looks like, for error messages."""
         if self.kind is Kind.INT:
+            from ramu_cli.french import group_digits
             bounds = []
             if self.min_value is not None:
-                bounds.append(f"≥ {self.min_value}")
+                bounds.append(f"≥ {group_digits(self.min_value)}")
             if self.max_value is not None:
-                bounds.append(f"≤ {self.max_value}")
+                bounds.append(f"≤ {group_digits(self.max_value)}")
             extra = f" {' et '.join(bounds)}" if bounds else ""
             return f"un nombre entier de francs ou d'unités{extra} (sans décimales)"
         if self.kind is Kind.DATE:
@@ -190,8 +196,10 @@ INVOICES = Table("invoices", "lignes de factures", (
     Column("service_date", Kind.DATE),
     Column("submission_date", Kind.DATE),
     Column("act_code", Kind.ID),
-    Column("quantity", Kind.INT, min_value=1),
-    Column("unit_price", Kind.INT, min_value=0),
+    # R14 bounds (liquidation-rules.md): beyond them the cell is faulty and the
+    # line rejected; they also keep quantity x unit_price far from overflowing.
+    Column("quantity", Kind.INT, min_value=1, max_value=QUANTITY_MAX),
+    Column("unit_price", Kind.INT, min_value=0, max_value=UNIT_PRICE_MAX),
     Column("referral", Kind.BOOL, optional=True),
     Column("emergency", Kind.BOOL, optional=True),
 ))
@@ -244,6 +252,20 @@ COVERAGE = Table("coverage", "taux de prise en charge", (
 ))
 
 BATCH_TABLES = {t.role: t for t in (BENEFICIARIES, PROVIDERS, INVOICES, CONTRIBUTIONS, REMITTANCES)}
+# The sheet of an XLSX input that holds a table is the one named after its role,
+# in English or in French (compared without case, accents or surrounding spaces).
+SHEET_NAMES_FR: dict[str, tuple[str, ...]] = {
+    "beneficiaries": ("bénéficiaires",), "providers": ("prestataires",),
+    "invoices": ("factures",), "contributions": ("cotisations",),
+    "remittances": ("reversements",), "authorizations": ("autorisations",),
+    "acts": ("actes",), "prices": ("tarifs",), "coverage": ("taux",),
+}
+
+
+def sheet_names(role: str) -> tuple[str, ...]:
+    """The names of the sheet that holds `role` in a workbook: English first."""
+    return (role, *SHEET_NAMES_FR.get(role, ()))
+
 
 # Output columns of liquidation.parquet, in the contract's order.
 LIQUIDATION_COLUMNS: dict[str, pl.DataType] = {

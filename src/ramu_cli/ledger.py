@@ -45,7 +45,7 @@ def _ledger_files(ledger_dir: Path) -> list[Path]:
 def _scan_file(path: Path) -> pl.LazyFrame:
     """One ledger file, schema checked now, rows read lazily."""
     try:
-        schema = pl.scan_parquet(path).collect_schema()
+        schema = pl.scan_parquet(path, glob=False).collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path} : fichier du registre illisible ({exc}). Restaurez-le depuis "
                          "la sauvegarde du registre ; ne le supprimez pas, il empêche de "
@@ -57,7 +57,7 @@ def _scan_file(path: Path) -> pl.LazyFrame:
                          "Ce fichier n'a pas été écrit par « ramu commit » : retirez-le du "
                          "dossier du registre.",
                          [Problem(str(path), "colonne absente", column=c, code="missing_column") for c in missing])
-    return pl.scan_parquet(path).select(
+    return pl.scan_parquet(path, glob=False).select(
         [pl.col(c).cast(t) for c, t in LEDGER_SCHEMA.items()])
 
 
@@ -105,7 +105,7 @@ def run_lines(out_dir: Path, rid: str) -> pl.DataFrame:
     """The PAID and REDUCED lines of a run, with `row_id` first, then LEDGER_COLUMNS."""
     cols = [c for c in LEDGER_COLUMNS if c != "run_id"]
     return (
-        pl.scan_parquet(out_dir / LIQUIDATION_FILE)
+        pl.scan_parquet(out_dir / LIQUIDATION_FILE, glob=False)
         .filter(pl.col("status").is_in(LEDGER_STATUSES))
         .select(pl.col("row_id").cast(pl.Int64),
                 *[pl.col(c).cast(LEDGER_SCHEMA[c]) for c in cols],

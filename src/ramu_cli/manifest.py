@@ -293,7 +293,7 @@ def _num(value: int) -> str:
 def _parquet_rows(report: VerifyReport, name: str, expected: int) -> bool:
     """A table output still has the row count the manifest gives."""
     try:
-        found = int(pl.scan_parquet(report.out_dir / name).select(pl.len()).collect().item())
+        found = int(pl.scan_parquet(report.out_dir / name, glob=False).select(pl.len()).collect().item())
     except (pl.exceptions.PolarsError, OSError) as exc:
         report.differences.append(Problem(name, f"fichier Parquet illisible ({exc}) : relancez la "
                                           "commande pour régénérer le dossier.", code="output_unreadable"))
@@ -368,7 +368,7 @@ def _check_totals(report: VerifyReport, present: set[str]) -> None:
         return
     main, totals = source
     try:
-        recomputed = totals(pl.scan_parquet(report.out_dir / main))
+        recomputed = totals(pl.scan_parquet(report.out_dir / main, glob=False))
     except (pl.exceptions.PolarsError, OSError) as exc:
         report.differences.append(Problem(main, f"totaux impossibles à recalculer ({exc}).",
                                           code="totals_unrecomputable"))

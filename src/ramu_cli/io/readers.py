@@ -10,7 +10,6 @@ stop the batch. Large Parquet and CSV files stay lazy scans end to end.
 from __future__ import annotations
 
 import atexit
-import codecs
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,10 +17,13 @@ from pathlib import Path
 from typing import Literal, overload
 
 import polars as pl
+import pyarrow.parquet as pq
 from polars.expr.whenthen import ChainedThen, Then
 
-from ramu_cli.contract import Column, Kind, Table
+from ramu_cli.contract import Column, Kind, Table, sheet_names
 from ramu_cli.errors import InputError, Problem
+from ramu_cli.io.csv_sniff import CsvDialect, copy_as_utf8_lf, sniff_csv
+from ramu_cli.io.workbook import read_workbook
 
 SUPPORTED_EXTENSIONS = (".parquet", ".csv", ".xlsx")
 ROW_ID = "row_id"
@@ -63,52 +65,10 @@ def find_input(batch_dir: Path, role: str, required: bool = True) -> Path | None
     return found[0]
 
 
-def _sniff_csv(path: Path) -> tuple[str, str]:
-    """(encoding, separator): UTF-8 when the whole file decodes, else Windows-1252."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    encoding = "utf-8"
-    with path.open("rb") as fh:
-        first = fh.read(1 << 16)
-        chunk = first
-        while True:
-            try:
-                # final on the last (empty) read: a file ending inside a UTF-8
-                # sequence (a latin-1 "é" as its last byte) is not UTF-8.
-                decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError:
-                encoding = "cp1252"
-                break
-            if not chunk:
-                break
-            chunk = fh.read(1 << 20)
-    text = first.decode(encoding if encoding == "utf-8" else "latin-1", errors="replace")
-    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-    separator = ";" if header.count(";") > header.count(",") else ","
-    return encoding, separator
-
-
-def _transcode_to_utf8(path: Path) -> Path:
-    """Stream a Windows-1252/latin-1 file into a UTF-8 copy that polars can scan."""
+def _utf8_copy(path: Path, dialect: CsvDialect) -> Path:
+    """A UTF-8, LF copy of a Windows-1252 or CR-only CSV, that polars can scan lazily."""
     target = _scratch_dir() / f"{len(list(_scratch_dir().iterdir()))}-{path.name}"
-    # cp1252 leaves five bytes undefined; latin-1 maps them, so a file that
-    # uses them still reads instead of failing. Only those bytes fall back to
-    # latin-1: the rest of the chunk stays Windows-1252 (œ, ’, € …).
-    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
-        data = src.read(1 << 22)
-        while data:
-            dst.write(data.decode("cp1252", errors=_LATIN1_FALLBACK))
-            data = src.read(1 << 22)
-    return target
-
-
-def _latin1_for_undefined(exc: UnicodeError) -> tuple[str, int]:
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
-
-
-_LATIN1_FALLBACK = "ramu-cp1252-latin1"
-codecs.register_error(_LATIN1_FALLBACK, _latin1_for_undefined)
+    return copy_as_utf8_lf(path, dialect, target)
 
 
 def _read_error(path: Path, exc: Exception) -> InputError:
@@ -117,31 +77,65 @@ def _read_error(path: Path, exc: Exception) -> InputError:
                       [Problem(str(path), "fichier illisible")])
 
 
-def _open_raw(path: Path) -> pl.LazyFrame:
+def _open_raw(path: Path, table: Table) -> pl.LazyFrame:
+    """The file as a lazy frame, once its column names as written are checked.
+
+    Every scan is told `glob=False`: `*`, `?` and `[` in a path are plain characters.
+    """
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            return pl.scan_parquet(path)
+            names = pq.read_schema(path).names
+            _check_names(path, names)
+            return pl.scan_parquet(path, glob=False)
         if suffix == ".csv":
-            encoding, separator = _sniff_csv(path)
-            source = path if encoding == "utf-8" else _transcode_to_utf8(path)
-            lf = pl.scan_csv(source, separator=separator, infer_schema=False,
-                             raise_if_empty=True)
+            dialect = sniff_csv(path)
+            _check_names(path, dialect.header)
+            plain = dialect.encoding == "utf-8" and not dialect.cr_only
+            source = path if plain else _utf8_copy(path, dialect)
+            lf = pl.scan_csv(source, separator=dialect.separator, infer_schema=False,
+                             raise_if_empty=True, glob=False)
             lf.collect_schema()
             return lf
         if suffix == ".xlsx":
-            return pl.read_excel(path, engine="calamine", infer_schema_length=0).lazy()
+            df, header = read_workbook(path, sheet_names(table.role))
+            _check_names(path, header)
+            return df.lazy()
     except InputError:
         raise
-    except Exception as exc:  # polars/fastexcel say why in English; we say where
+    except Exception as exc:  # polars/fastexcel/pyarrow say why in English; we say where
         raise _read_error(path, exc) from exc
     raise InputError(f"{path} : extension non prise en charge (attendu .parquet, .csv ou .xlsx).")
+
+
+def _column_key(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().lower()
+
+
+def _check_names(path: Path, names: list[str]) -> None:
+    """Two columns whose names are equal after trimming and lower-casing: unusable."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = _column_key(name)
+        if not key:  # unnamed columns (trailing separators) are never read
+            continue
+        if key in seen:
+            first, second = seen[key].strip().lstrip("\ufeff"), name.strip()
+            raise InputError(
+                f"{path} : deux colonnes portent le même nom, « {first} » et « {second} » (la "
+                "casse et les espaces ne comptent pas) : on ne peut pas savoir laquelle lire. "
+                "Supprimez ou renommez l'une des deux, puis relancez.",
+                [Problem(str(path), f"colonnes « {first} » et « {second} » en double", column=key,
+                         row=1, code="duplicate_column")])
+        seen[key] = name
 
 
 def _as_text(expr: pl.Expr, dtype: pl.DataType, column: Column) -> pl.Expr:
     """A cell as trimmed text, empty as null (XLSX dates lose their midnight time)."""
     if dtype == pl.String:
         text = expr.str.strip_chars()
+    elif dtype.is_float() or dtype.is_decimal():
+        text = _whole_text(expr, dtype)
     elif isinstance(dtype, pl.Datetime) or dtype == pl.Date:
         text = expr.cast(pl.Date).dt.strftime("%Y-%m-%d")
     elif dtype == pl.Boolean:
@@ -222,7 +216,7 @@ class TableScan:
 
 def scan_table(path: Path, table: Table) -> TableScan:
     """Open `path` as `table`: checks the columns now, reads the rows lazily."""
-    lf = _open_raw(path)
+    lf = _open_raw(path, table)
     try:
         schema = lf.collect_schema()
     except Exception as exc:
@@ -235,6 +229,9 @@ def scan_table(path: Path, table: Table) -> TableScan:
             f"{path} : colonne(s) obligatoire(s) absente(s) : {cols}. Le fichier des "
             f"{table.label_fr} doit avoir les colonnes {', '.join(table.required_names)}.",
             [Problem(str(path), "colonne obligatoire absente", column=m, row=1) for m in missing])
+    if path.suffix.lower() == ".parquet":
+        _check_parquet_numbers(path, lf, {c.name: present[c.name] for c in table.columns
+                                          if c.name in present})
     exprs, native = [], set()
     for column in table.columns:
         if column.name not in present:
@@ -250,6 +247,57 @@ def scan_table(path: Path, table: Table) -> TableScan:
             exprs.append(_as_text(expr, dtype, column).alias(column.name))
     raw = lf.select(exprs).with_row_index(ROW_ID, offset=1).with_columns(pl.col(ROW_ID).cast(pl.Int64))
     return TableScan(path, table, raw, frozenset(native))
+
+
+def _not_whole(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A float or decimal value with a fraction (or infinite); NaN counts as an empty cell."""
+    if dtype.is_float():
+        return expr.is_not_nan() & (expr.is_infinite() | (expr != expr.floor()))
+    return expr != expr.floor()
+
+
+def _check_parquet_numbers(path: Path, lf: pl.LazyFrame, sources: dict[str, str]) -> None:
+    """Nested columns, and float or decimal columns with a fraction, make the file unusable.
+
+    One pass over the float and decimal columns only (Parquet reads just those).
+    """
+    schema = lf.collect_schema()
+    for name, source in sources.items():
+        if schema[source].is_nested():
+            raise InputError(
+                f"{path} : la colonne « {name} » contient des listes ou des structures "
+                f"({schema[source]}), pas une valeur par cellule : enregistrez-la comme une "
+                "colonne simple (texte ou nombre), puis relancez.",
+                [Problem(str(path), "type imbriqué", column=name, code="nested_type")])
+    numeric = {n: s for n, s in sources.items() if schema[s].is_float() or schema[s].is_decimal()}
+    if not numeric:
+        return
+    columns = lf.select(*[pl.col(s).alias(n) for n, s in numeric.items()]).with_row_index("#", offset=1)
+    found = columns.select(*[
+        expr for name, source in numeric.items()
+        for bad in [_not_whole(pl.col(name), schema[source])]
+        for expr in (pl.col("#").filter(bad).first().alias(f"row/{name}"),
+                     pl.col(name).filter(bad).first().cast(pl.String).alias(f"value/{name}"))
+    ]).collect(engine="streaming").row(0, named=True)
+    for name in numeric:
+        if found[f"row/{name}"] is not None:
+            value, at = found[f"value/{name}"], found[f"row/{name}"]
+            raise InputError(
+                f"{path} : la colonne « {name} » doit contenir des nombres entiers, mais la ligne "
+                f"{at} contient {value} : corrigez la valeur, puis relancez.",
+                [Problem(str(path), "nombre à virgule dans une colonne d'entiers", column=name,
+                         row=at, value=value, code="fractional_number")])
+
+
+def _whole_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A whole float or decimal as the integer's text ("1500.0" -> "1500"); NaN as empty.
+
+    A value beyond a 64-bit integer keeps its own text, which no column reads (R14).
+    """
+    if dtype.is_float():
+        expr = pl.when(expr.is_not_nan()).then(expr)
+    as_int = expr.cast(pl.Int64, strict=False)
+    return pl.when(as_int.is_not_null()).then(as_int.cast(pl.String)).otherwise(expr.cast(pl.String))
 
 
 def _is_native(dtype: pl.DataType, column: Column) -> bool:

@@ -102,12 +102,21 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
     names: list[str] = []
     parts: list[tuple[int, int, list[bytes]]] = []
     filters: list[str | None] = []
-    for name, (df, headings) in sheets.items():
-        names.append(_sheet_name(name, len(names) + 1, names))
-        head, pieces, tail, filter_ref = _sheet_parts(df, headings, totals.get(name, []),
-                                                      formula_start, selected=not parts)
-        parts.append(_deflate_sheet(head, pieces, tail))
-        filters.append(filter_ref)
+    for name, (whole, headings) in sheets.items():
+        # Beyond Excel's row limit, numbered sheets each with their own sub-total.
+        per_sheet = EXCEL_MAX_ROWS - 2  # the heading and the totals row
+        count = max(1, -(-whole.height // per_sheet))
+        label = "Total" if count == 1 else "Sous-total"
+        for k in range(count):
+            df = whole.slice(k * per_sheet, per_sheet) if count > 1 else whole
+            title = name if count == 1 else (name[:SHEET_NAME_MAX - len(f" ({count})")].rstrip()
+                                             + f" ({k + 1})")
+            names.append(_sheet_name(title, len(names) + 1, names))
+            head, pieces, tail, filter_ref = _sheet_parts(df, headings, totals.get(name, []),
+                                                          formula_start, selected=not parts,
+                                                          total_label=label)
+            parts.append(_deflate_sheet(head, pieces, tail))
+            filters.append(filter_ref)
     if not names:  # a workbook needs a sheet: xlsxwriter added an empty one too
         names.append("Sheet1")
         head, pieces, tail, filter_ref = _sheet_parts(pl.DataFrame(), {}, [], formula_start,
@@ -133,11 +142,11 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
 # --- one worksheet ---------------------------------------------------------------------------
 
 def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequence[str],
-                 formula_start: str, selected: bool
+                 formula_start: str, selected: bool, total_label: str = "Total"
                  ) -> tuple[bytes, list[pl.LazyFrame], bytes, str | None]:
     """The worksheet XML: head, data rows in lazy pieces, tail; and the autofilter's range."""
     if df.height > EXCEL_MAX_ROWS - 2:
-        # xlsxwriter silently dropped rows past Excel's limit: refuse instead.
+        # xlsxwriter silently dropped rows past Excel's limit: write_xlsx splits the frame.
         raise ValueError(f"{df.height} rows do not fit in one Excel sheet "
                          f"(at most {EXCEL_MAX_ROWS - 2} with heading and totals)")
     if df.width > EXCEL_MAX_COLS:
@@ -174,7 +183,7 @@ def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequenc
         cells = {}
         if 0 not in total_idx:  # a total in column A would overwrite the label, as before
             cells[0] = (f'<c r="A{last_row}" s="{STYLE_TOTAL}" t="inlineStr"><is>'
-                        '<t xml:space="preserve">Total</t></is></c>')
+                        f'<t xml:space="preserve">{_escape_text(total_label)}</t></is></c>')
         for j, col in zip(total_idx, total_cols, strict=True):
             letter = letters[j]
             cached = int(df[col].sum() or 0)
@@ -473,8 +482,8 @@ def _styles() -> bytes:
             '<xf numFmtId="164" fontId="1" fillId="0" borderId="2" xfId="0" applyNumberFormat="1" '
             'applyFont="1" applyBorder="1"/></cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            '<dxfs count="0"/><tableStyles count="0" DefaultTableStyle="TableStyleMedium9" '
-            'DefaultPivotStyle="PivotStyleLight16"/></styleSheet>').encode()
+            '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium9" '
+            'defaultPivotStyle="PivotStyleLight16"/></styleSheet>').encode()
 
 
 # --- the ZIP container -----------------------------------------------------------------------

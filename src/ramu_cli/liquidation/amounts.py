@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ramu_cli.contract import QUANTITY_MAX, UNIT_PRICE_MAX
 from ramu_cli.rules.adjustments import QUANTITY_CAPPED
 from ramu_cli.rules.common import FREE_CARE
 
@@ -15,9 +16,11 @@ ZERO = pl.lit(0, pl.Int64)
 
 
 def billed() -> pl.Expr:
-    """quantity × unit_price; 0 when either is unreadable or invalid (R14 rows)."""
+    """quantity × unit_price; 0 when either is unreadable or out of the R14 bounds
+    (so the product is at most 10^14 and never wraps)."""
     q, p = pl.col("quantity"), pl.col("unit_price")
-    return pl.when((q >= 1) & (p >= 0)).then(q * p).otherwise(ZERO).fill_null(0)
+    valid = q.is_between(1, QUANTITY_MAX) & p.is_between(0, UNIT_PRICE_MAX)
+    return pl.when(valid).then(q * p).otherwise(ZERO).fill_null(0)
 
 
 def amount_columns(rejected: pl.Expr) -> dict[str, pl.Expr]:

@@ -52,7 +52,7 @@ def check_orders(lines: pl.DataFrame, orders: pl.DataFrame) -> None:
 
 def check_written(parquet: Path, expected: dict[str, int]) -> None:
     """The totals reported equal the sums over the liquidation.parquet actually written."""
-    written = totals(pl.scan_parquet(parquet))
+    written = totals(pl.scan_parquet(parquet, glob=False))
     diff = {k: (v, written.get(k)) for k, v in expected.items() if written.get(k) != v}
     if diff:
         raise InvariantError("Totaux du rapport différents de liquidation.parquet : " +

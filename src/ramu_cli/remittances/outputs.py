@@ -42,7 +42,7 @@ class RemittanceRun:
 
 def check_written(path: Path, expected: dict[str, int], rows: int) -> None:
     """The Parquet file on disk says what the run computed (else exit 4, nothing kept)."""
-    lf = pl.scan_parquet(path)
+    lf = pl.scan_parquet(path, glob=False)
     got = totals(lf)
     found_rows = int(lf.select(pl.len()).collect().item())
     if got != expected or found_rows != rows:
