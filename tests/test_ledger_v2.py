@@ -15,11 +15,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from test_manifest_ledger import RUN1, flat, invoke, load, make_run
 
 from ramu_cli.errors import InputError
 from ramu_cli.io.writers import write_parquet
 from ramu_cli.ledger import LEDGER_COLUMNS, commit_run, scan_ledger
+from test_manifest_ledger import RUN1, flat, invoke, load, make_run
 
 D = date
 V1_COLUMNS = ["provider_id", "invoice_id", "line_no", "beneficiary_id", "act_code",
