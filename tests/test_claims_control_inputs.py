@@ -263,3 +263,35 @@ def test_validate_version_2_tariffs(tmp_path, write_batch, tariff_factory):
     assert result.exit_code == 0, result.output
     files = {f["role"]: f for f in json.loads(result.stdout)["files"]}
     assert files["tariffs"]["status"] == "VALID"
+
+
+# ---------------------------------------------------------------------------
+# The shipped tariffs
+# ---------------------------------------------------------------------------
+
+def test_shipped_claims_control_values():
+    from ramu_cli.tariffs import default_tariff_folder
+    folder = default_tariff_folder()
+    acts = load_tariffs(folder).acts
+
+    def codes(expr: pl.Expr) -> set[str]:
+        return set(acts.filter(expr)["act_code"])
+
+    consultations = {"CS001", "CS002", "CS003", "CS005", "DEN001"} | {f"CS{n:03d}" for n in range(10, 30)}
+    # AMO: one consultation per discipline per 7 days; emergencies, follow-ups and programmes have none.
+    assert codes(pl.col("min_interval_days") == 7) == consultations
+    assert codes(pl.col("min_interval_days").is_not_null()) == consultations
+    assert not consultations & {"CS004", "CS006", "CS030", "CS031", "CS032", "CS033"}
+    # AMO: 3 obstetric ultrasounds per pregnancy, read as 3 a calendar year.
+    assert acts.filter(pl.col("act_code") == "IMG009")["max_per_year"].to_list() == [3]
+    assert codes(pl.col("max_per_year").is_not_null()) == {"IMG009", "DEN004", "PRO018"}
+    assert codes(pl.col("waiting_days").is_not_null()) == {"CHI010", "CHI012", "CHI014", "CHI015", "CHI018"}
+    assert codes(pl.col("prior_authorization")) == {"IMG017", "IMG018", "PRO014", "CHI010", "CHI012",
+                                                    "CHI015", "HOS003"}
+    # Every act given a value is named in tariffs/README.md with its source.
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    controlled = codes(pl.col("waiting_days").is_not_null() | pl.col("max_per_year").is_not_null()
+                       | pl.col("prior_authorization") | pl.col("min_interval_days").is_not_null())
+    named = {c for c in controlled if f"`{c}`" in readme}
+    ranges = {f"CS{n:03d}" for n in range(11, 29)}   # "CS010 à CS029"
+    assert controlled - named == ranges

@@ -270,6 +270,16 @@ def test_r18_row_without_interval_still_counts_for_the_act():
     assert flags(rows) == {1: KEPT, 2: R18}
 
 
+def test_r18_interval_acts_given_by_the_tariff():
+    """The caller names the acts with an interval in some tariff period: a batch whose rows of
+    that act all fall in a period without one still lists them (kept), and nothing changes."""
+    rows = [row(1, day(1), k=None), row(2, day(4), k=None)]
+    frame = pl.LazyFrame(rows, schema=SCHEMA)
+    assert frequency_flags(frame, None, ["CONS"]).rows() == [(1, *KEPT), (2, *KEPT)]
+    assert frequency_flags(frame, None, []).is_empty()
+    assert frequency_flags(frame, None).is_empty()
+
+
 CAP = dict(act="ECHO", k=None, cap=3)
 
 
