@@ -295,3 +295,18 @@ def test_shipped_claims_control_values():
     named = {c for c in controlled if f"`{c}`" in readme}
     ranges = {f"CS{n:03d}" for n in range(11, 29)}   # "CS010 à CS029"
     assert controlled - named == ranges
+
+
+def test_rules_document_names_every_code_with_its_label():
+    from ramu_cli.contract import REASON_LABELS
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "regles.md").read_text(encoding="utf-8")
+    assert [c for c in REASON_LABELS] == [f"R{i:02d}" for i in range(1, 19)] + ["A01", "A02", "A03"]
+    for code, label in REASON_LABELS.items():
+        assert f"| {code} | {label} |" in text, code      # the summary table, exact label
+    for code in [f"R{i:02d}" for i in range(1, 19)]:
+        assert f"### {code} — {REASON_LABELS[code]}" in text or (
+            code == "R16" and "### R16 — Plafond annuel de l'acte atteint (et A03)" in text), code
+    for doc in (root / "docs" / "regles.md", root / "tariffs" / "README.md", root / "README.md"):
+        assert "../shared" not in doc.read_text(encoding="utf-8"), doc
+    assert "docs/regles.md" in (root / "README.md").read_text(encoding="utf-8")
