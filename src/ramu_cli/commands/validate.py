@@ -12,7 +12,9 @@ from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json
 from ramu_cli.documents.french import count_fr
 from ramu_cli.validation import ValidationReport, validate_batch
 
-HELP = """Vérifie chaque fichier d'un lot (registre, prestataires, factures, cotisations, reversements, et les accords préalables s'il y en a) et le dossier des tarifs, sans rien écrire. Code de sortie 0 si tout est utilisable, 3 sinon.
+HELP = """Vérifie chaque fichier d'un lot (registre, prestataires, factures, cotisations,
+reversements, et les accords préalables s'il y en a) et le dossier des tarifs, sans rien
+écrire. Code de sortie 0 si tout est utilisable, 3 sinon.
 
 Exemple : ramu validate samples/2026-10
 """
