@@ -408,7 +408,7 @@ def _write_ledger(folder: Path, rows: list[dict]) -> Path:
     pl.DataFrame(rows, schema={
         "provider_id": pl.String, "invoice_id": pl.String, "line_no": pl.Int64,
         "beneficiary_id": pl.String, "act_code": pl.String, "service_date": pl.Date,
-        "ogd": pl.String, "payable": pl.Int64, "run_id": pl.String,
+        "ogd": pl.String, "allowed_qty": pl.Int64, "payable": pl.Int64, "run_id": pl.String,
     }).write_parquet(folder / "2026-09-0123456789ab.parquet")
     return folder
 
@@ -417,12 +417,12 @@ def test_r13_line_key_and_duplicate_key_in_the_ledger(liq, tmp_path):
     ledger = _write_ledger(tmp_path / "registre", [
         # line key (P-CSCOM, F-OLD, 1), other beneficiary/act/date
         dict(provider_id="P-CSCOM", invoice_id="F-OLD", line_no=1, beneficiary_id="B100",
-             act_code="MED", service_date=D(2026, 9, 10), ogd="CMSS", payable=350,
-             run_id="2026-09-0123456789ab"),
+             act_code="MED", service_date=D(2026, 9, 10), ogd="CMSS", allowed_qty=1,
+             payable=350, run_id="2026-09-0123456789ab"),
         # duplicate key (B100, P-CSCOM, MED, 25/09/2026) under another invoice
         dict(provider_id="P-CSCOM", invoice_id="F-SEPT", line_no=3, beneficiary_id="B100",
-             act_code="MED", service_date=D(2026, 9, 25), ogd="CMSS", payable=350,
-             run_id="2026-09-0123456789ab"),
+             act_code="MED", service_date=D(2026, 9, 25), ogd="CMSS", allowed_qty=1,
+             payable=350, run_id="2026-09-0123456789ab"),
     ])
     invoices = [
         line(invoice_id="F-OLD", line_no=1, beneficiary_id="B101"),                 # line key

@@ -424,14 +424,15 @@ def test_commit_twice_adds_once(run1: Path, tmp_path: Path):
     df = pl.read_parquet(first.path)
     assert df.columns == LEDGER_COLUMNS
     assert df.rows() == [
-        ("P001", "INV1", 1, "B001", "C001", D(2026, 10, 3), "CMSS", 1400, rid),
-        ("P001", "INV1", 2, "B001", "L010", D(2026, 10, 3), "CMSS", 1400, rid),
-        ("P002", "INV3", 1, "B002", "C001", D(2026, 10, 7), "ANAM", 2500, rid),
+        ("P001", "INV1", 1, "B001", "C001", D(2026, 10, 3), "CMSS", 1, 1400, rid),
+        ("P001", "INV1", 2, "B001", "L010", D(2026, 10, 3), "CMSS", 2, 1400, rid),
+        ("P002", "INV3", 1, "B002", "C001", D(2026, 10, 7), "ANAM", 1, 2500, rid),
     ]
     assert dict(df.schema) == {"provider_id": pl.String, "invoice_id": pl.String,
                                "line_no": pl.Int64, "beneficiary_id": pl.String,
                                "act_code": pl.String, "service_date": pl.Date,
-                               "ogd": pl.String, "payable": pl.Int64, "run_id": pl.String}
+                               "ogd": pl.String, "allowed_qty": pl.Int64, "payable": pl.Int64,
+                               "run_id": pl.String}
 
 
 def test_cli_commit_twice(run1: Path, tmp_path: Path):
@@ -446,7 +447,7 @@ def test_cli_commit_twice(run1: Path, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "status": "already_committed", "run_id": rid, "added_lines": 0,
-        "already_committed": True, "path": str(ledger / f"{rid}.parquet"),
+        "already_committed": True, "upgraded": False, "path": str(ledger / f"{rid}.parquet"),
         "ledger": str(ledger)}
     result = invoke("commit", run1, "--ledger", ledger)
     assert result.exit_code == 0
@@ -548,11 +549,11 @@ def test_rejected_line_resent_next_month_commits(run1: Path, tmp_path: Path):
     assert union is not None and union.collect_schema().names() == LEDGER_COLUMNS
     got = union.collect().sort("run_id", "provider_id", "invoice_id", "line_no")
     expected = sorted([
-        ("P001", "INV1", 1, "B001", "C001", D(2026, 10, 3), "CMSS", 1400, rid1),
-        ("P001", "INV1", 2, "B001", "L010", D(2026, 10, 3), "CMSS", 1400, rid1),
-        ("P002", "INV3", 1, "B002", "C001", D(2026, 10, 7), "ANAM", 2500, rid1),
-        ("P001", "INV2", 1, "B999", "C001", D(2026, 10, 5), "CMSS", 1400, rid2),
-    ], key=lambda r: (r[8], r[0], r[1], r[2]))
+        ("P001", "INV1", 1, "B001", "C001", D(2026, 10, 3), "CMSS", 1, 1400, rid1),
+        ("P001", "INV1", 2, "B001", "L010", D(2026, 10, 3), "CMSS", 2, 1400, rid1),
+        ("P002", "INV3", 1, "B002", "C001", D(2026, 10, 7), "ANAM", 1, 2500, rid1),
+        ("P001", "INV2", 1, "B999", "C001", D(2026, 10, 5), "CMSS", 1, 1400, rid2),
+    ], key=lambda r: (r[9], r[0], r[1], r[2]))
     assert got.rows() == expected
 
 

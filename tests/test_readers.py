@@ -21,7 +21,8 @@ from ramu_cli.cli import app
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.io.readers import TableScan, find_input, scan_batch_table, scan_table
 
-INV_HEADER = contract.INVOICES.names  # invoice_id … emergency, in the contract's order
+# invoice_id … emergency, in the contract's order (without the optional authorization_id)
+INV_HEADER = [n for n in contract.INVOICES.names if n != "authorization_id"]
 ILLISIBLE = "valeur illisible"
 HORS_LIMITES = "valeur hors limites"
 MANQUANTE = "valeur manquante"
@@ -50,7 +51,7 @@ def inv(row_id: int, invoice_id="F001", line_no=1, provider_id="007", beneficiar
                 beneficiary_id=beneficiary_id, ogd=ogd, service_date=service_date,
                 submission_date=submission_date, act_code=act_code, quantity=quantity,
                 unit_price=unit_price, referral=referral, emergency=emergency,
-                cell_fault=cell_fault)
+                authorization_id=None, cell_fault=cell_fault)
 
 
 # ---------------------------------------------------------------------------

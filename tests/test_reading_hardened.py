@@ -43,7 +43,8 @@ from ramu_cli.errors import InputError
 from ramu_cli.io import csv_sniff
 from ramu_cli.io.readers import scan_table
 
-INV_HEADER = contract.INVOICES.names
+# invoice_id … emergency, in the contract's order (a version 1 file: without the optional authorization_id)
+INV_HEADER = [n for n in contract.INVOICES.names if n != "authorization_id"]
 OK = dict(invoice_id="F001", line_no="1", provider_id="007", beneficiary_id="0000123", ogd="CMSS",
           service_date="2026-10-01", submission_date="2026-10-05", act_code="CS001",
           quantity="1", unit_price="1000", referral="non", emergency="non")
@@ -60,7 +61,7 @@ def expected_row(row_id: int, **kw) -> dict:
     row = dict(row_id=row_id, invoice_id="F001", line_no=1, provider_id="007",
                beneficiary_id="0000123", ogd="CMSS", service_date=date(2026, 10, 1),
                submission_date=date(2026, 10, 5), act_code="CS001", quantity=1, unit_price=1000,
-               referral=False, emergency=False, cell_fault=False)
+               referral=False, emergency=False, authorization_id=None, cell_fault=False)
     row.update(kw)
     return row
 

@@ -202,6 +202,8 @@ INVOICES = Table("invoices", "lignes de factures", (
     Column("unit_price", Kind.INT, min_value=0, max_value=UNIT_PRICE_MAX),
     Column("referral", Kind.BOOL, optional=True),
     Column("emergency", Kind.BOOL, optional=True),
+    # Version 2: the prior authorization the line relies on (R17, R18); absent → null.
+    Column("authorization_id", Kind.ID, nullable=True, optional=True),
 ))
 
 CONTRIBUTIONS = Table("contributions", "cotisations", (
@@ -231,6 +233,12 @@ ACTS = Table("acts", "nomenclature des actes", (
     Column("max_age", Kind.INT, nullable=True, min_value=0),
     Column("max_qty", Kind.INT, nullable=True, min_value=1),
     Column("free_care", Kind.STRING, nullable=True),
+    # Version 2, optional columns: a version 1 folder without them stays valid
+    # (they are then null, or false for prior_authorization, in the loaded table).
+    Column("waiting_days", Kind.INT, nullable=True, optional=True, min_value=1),        # R15
+    Column("max_per_year", Kind.INT, nullable=True, optional=True, min_value=1),        # R16, A03
+    Column("prior_authorization", Kind.BOOL, optional=True),                             # R17
+    Column("min_interval_days", Kind.INT, nullable=True, optional=True, min_value=1),   # R18
     Column("valid_from", Kind.DATE),
     Column("valid_to", Kind.DATE, nullable=True),
 ))
@@ -251,7 +259,20 @@ COVERAGE = Table("coverage", "taux de prise en charge", (
     Column("valid_to", Kind.DATE, nullable=True),
 ))
 
-BATCH_TABLES = {t.role: t for t in (BENEFICIARIES, PROVIDERS, INVOICES, CONTRIBUTIONS, REMITTANCES)}
+# Prior authorizations (accords préalables) granted by the OGD: optional batch file (R17, R18).
+AUTHORIZATIONS = Table("authorizations", "accords préalables", (
+    Column("authorization_id", Kind.ID),
+    Column("beneficiary_id", Kind.ID),
+    Column("act_code", Kind.ID),
+    Column("provider_id", Kind.ID, nullable=True),   # empty = any provider
+    Column("valid_from", Kind.DATE),
+    Column("valid_to", Kind.DATE),
+))
+
+BATCH_TABLES = {t.role: t for t in (BENEFICIARIES, PROVIDERS, INVOICES, CONTRIBUTIONS, REMITTANCES,
+                                    AUTHORIZATIONS)}
+# Batch files a batch may lack without anyone needing to hear about it.
+OPTIONAL_ROLES = ("authorizations",)
 # The sheet of an XLSX input that holds a table is the one named after its role,
 # in English or in French (compared without case, accents or surrounding spaces).
 SHEET_NAMES_FR: dict[str, tuple[str, ...]] = {
@@ -295,6 +316,11 @@ REASON_LABELS: dict[str, str] = {
     "R12": "Dates incohérentes",
     "R13": "Déjà liquidé dans un lot précédent",
     "R14": "Ligne illisible ou invalide",
+    "R15": "Délai de stage non écoulé",
+    "R16": "Plafond annuel de l'acte atteint",
+    "R17": "Accord préalable absent ou invalide",
+    "R18": "Acte trop rapproché du précédent",
     "A01": "Prix unitaire ramené au tarif de référence",
     "A02": "Quantité ramenée au maximum autorisé",
+    "A03": "Quantité ramenée au plafond annuel",
 }

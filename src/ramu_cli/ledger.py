@@ -4,6 +4,13 @@ A ledger is a folder of Parquet files, one per committed liquidation run,
 named `<run_id>.parquet` and holding that run's PAID and REDUCED lines. Files
 are written once (temporary file + os.replace, under an exclusive lock) and
 never rewritten: the ledger only grows, and nothing can be paid twice.
+
+Version 2 of the ledger adds `allowed_qty` (the annual caps R16/A03 count it).
+A version 1 file (without it) is refused wherever the ledger is read; the one
+exception to "never rewritten" brings it up to date: committing the original
+run folder again rewrites that run's file with `allowed_qty` taken from the
+run's verified liquidation.parquet, after checking that it holds exactly the
+same lines (docs/decisions-ledger.md).
 """
 
 from __future__ import annotations
@@ -24,12 +31,15 @@ from ramu_cli.manifest import LIQUIDATION_FILE, check_run, read_manifest
 from ramu_cli.rules.duplicates import DUPLICATE_KEY, LINE_KEY
 
 LEDGER_COLUMNS = ["provider_id", "invoice_id", "line_no", "beneficiary_id", "act_code",
-                  "service_date", "ogd", "payable", "run_id"]
+                  "service_date", "ogd", "allowed_qty", "payable", "run_id"]
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
-    c: (pl.Int64() if c in ("line_no", "payable") else pl.Date() if c == "service_date"
-        else pl.String())
+    c: (pl.Int64() if c in ("line_no", "allowed_qty", "payable") else pl.Date()
+        if c == "service_date" else pl.String())
     for c in LEDGER_COLUMNS
 }
+# New in ledger version 2; a file without it was written by ramu before version 2.
+VERSION_2_COLUMN = "allowed_qty"
+VERSION_1_COLUMNS = [c for c in LEDGER_COLUMNS if c != VERSION_2_COLUMN]
 # R13: a line is already liquidated when the ledger holds its line key or its duplicate key.
 KEYS = {"clé de ligne": LINE_KEY, "clé de doublon": DUPLICATE_KEY}
 LOCK_NAME = ".lock"
@@ -51,6 +61,8 @@ def _scan_file(path: Path) -> pl.LazyFrame:
                          "la sauvegarde du registre ; ne le supprimez pas, il empêche de "
                          "payer deux fois.", [Problem(str(path), "fichier illisible", code="unreadable_file")]) from exc
     missing = [c for c in LEDGER_COLUMNS if c not in schema]
+    if missing == [VERSION_2_COLUMN]:
+        raise _outdated_file(path)
     if missing:
         cols = ", ".join(f"« {c} »" for c in missing)
         raise InputError(f"{path} : colonne(s) absente(s) du fichier du registre : {cols}. "
@@ -59,6 +71,26 @@ def _scan_file(path: Path) -> pl.LazyFrame:
                          [Problem(str(path), "colonne absente", column=c, code="missing_column") for c in missing])
     return pl.scan_parquet(path, glob=False).select(
         [pl.col(c).cast(t) for c, t in LEDGER_SCHEMA.items()])
+
+
+def _outdated_file(path: Path) -> InputError:
+    """A version 1 ledger file: say how to bring it up to date (commit its run again)."""
+    rid = path.stem
+    return InputError(
+        f"{path} : fichier du registre écrit par une version de ramu antérieure à la version 2 : "
+        f"il n'a pas la colonne « {VERSION_2_COLUMN} » (quantité retenue), que le plafond annuel "
+        f"(R16) compte. Mettez-le à jour en enregistrant à nouveau l'exécution d'origine : "
+        f"« ramu commit DOSSIER --ledger {path.parent} », où DOSSIER est le dossier de sortie de "
+        f"la liquidation « {rid} » (son manifest.json porte ce run_id). La colonne est reprise de "
+        "cette liquidation après vérification que les lignes sont les mêmes ; rien d'autre ne "
+        "change. Puis relancez la commande.",
+        [Problem(str(path), f"colonne « {VERSION_2_COLUMN} » absente (registre de version 1)",
+                 column=VERSION_2_COLUMN, code="ledger_file_version_1")])
+
+
+def _is_version_1(path: Path) -> bool:
+    names = pl.scan_parquet(path).collect_schema().names()
+    return VERSION_2_COLUMN not in names and all(c in names for c in VERSION_1_COLUMNS)
 
 
 def _check_dir(ledger_dir: Path) -> None:
@@ -84,10 +116,12 @@ class CommitResult:
     added_lines: int
     already_committed: bool
     path: Path
+    upgraded: bool = False    # a version 1 file of this run was brought up to date
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "added_lines": self.added_lines,
-                "already_committed": self.already_committed, "path": str(self.path)}
+                "already_committed": self.already_committed, "upgraded": self.upgraded,
+                "path": str(self.path)}
 
 
 @contextmanager
@@ -204,6 +238,9 @@ def commit_run(out_dir: Path, ledger_dir: Path) -> CommitResult:
     target = ledger_dir / f"{rid}.parquet"
     with ledger_lock(ledger_dir):
         if target.exists():
+            if _is_version_1(target):
+                _upgrade(target, lines)
+                return CommitResult(rid, 0, True, target, upgraded=True)
             return CommitResult(rid, 0, True, target)
         conflicts = _conflicts(lines, ledger_dir)
         if conflicts:
@@ -214,3 +251,35 @@ def commit_run(out_dir: Path, ledger_dir: Path) -> CommitResult:
                              f"{ledger_dir} (règle R13), puis « ramu commit ».", conflicts)
         _write_once(lines.select(LEDGER_COLUMNS), target)
     return CommitResult(rid, lines.height, False, target)
+
+
+def _upgrade(target: Path, lines: pl.DataFrame) -> None:
+    """Rewrite a version 1 ledger file with allowed_qty, when it holds exactly the run's lines.
+
+    The only rewrite of a ledger file: same rows, same keys, same amounts, and
+    the one new column taken from the run's verified liquidation.parquet.
+    """
+    old = pl.read_parquet(target).select([pl.col(c).cast(LEDGER_SCHEMA[c]) for c in VERSION_1_COLUMNS])
+    new = lines.select(VERSION_1_COLUMNS)
+    mismatches = _mismatches(old, new, target)
+    if mismatches:
+        raise InputError(
+            f"{target} ne contient pas les mêmes lignes que l'exécution enregistrée à nouveau "
+            f"({len(mismatches)} écart(s)) : il n'a pas été mis à jour. Vérifiez que le dossier "
+            "donné est bien celui de la liquidation d'origine de ce fichier.", mismatches)
+    _write_once(lines.select(LEDGER_COLUMNS), target)
+
+
+def _mismatches(old: pl.DataFrame, new: pl.DataFrame, target: Path) -> list[Problem]:
+    """Lines in one and not in the other (every version 1 column compared), or repeated."""
+    problems = []
+    sides = ((old, new, target.name, "ligne du registre absente de l'exécution"),
+             (new, old, LIQUIDATION_FILE, "ligne de l'exécution absente du fichier du registre"))
+    for mine, other, file, message in sides:
+        for r in mine.join(other, on=VERSION_1_COLUMNS, how="anti", nulls_equal=True).iter_rows(named=True):
+            problems.append(Problem(file, message, column=", ".join(LINE_KEY), value=_key_text(r, LINE_KEY),
+                                    code="ledger_upgrade_mismatch"))
+    if not problems and old.height != new.height:
+        problems.append(Problem(target.name, f"{old.height} lignes au registre, {new.height} dans "
+                                "l'exécution", code="ledger_upgrade_mismatch"))
+    return problems

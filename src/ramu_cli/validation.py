@@ -1,7 +1,8 @@
 """Checking a whole batch folder and a tariff folder without writing anything.
 
 Each file gets a status: VALID (no fault), USABLE (faulty rows that the
-liquidation sets aside: R14 invoice lines, registry anomalies) or INVALID
+liquidation sets aside: R14 invoice lines, registry and authorization
+anomalies) or INVALID
 (the file cannot be used: unreadable, a column missing, or a contribution or
 remittance row that would stop the audit). Only INVALID makes `validate` fail.
 """
@@ -14,15 +15,16 @@ from pathlib import Path
 
 import polars as pl
 
-from ramu_cli.contract import BATCH_TABLES, INVOICES
+from ramu_cli.contract import BATCH_TABLES, INVOICES, OPTIONAL_ROLES
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.io.readers import TableScan, collect_problems, find_input, scan_table
+from ramu_cli.liquidation.authorizations import load_authorizations
 from ramu_cli.liquidation.registry import usable_beneficiaries, usable_providers
 from ramu_cli.rules.duplicates import LINE_KEY, repeated_line_key
 from ramu_cli.tariffs import coverage_gaps, load_tariffs
 
 # Roles whose faulty rows are set aside by liquidation rather than stopping it.
-TOLERANT_ROLES = ("beneficiaries", "providers", "invoices")
+TOLERANT_ROLES = ("beneficiaries", "providers", "invoices", "authorizations")
 SHOWN_PROBLEMS = 100
 
 
@@ -68,6 +70,8 @@ def _row_problems(role: str, scan: TableScan, today: date) -> list[Problem]:
         return _anomaly_problems(usable_beneficiaries(scan, today)[1])
     if role == "providers":
         return _anomaly_problems(usable_providers(scan)[1])
+    if role == "authorizations":
+        return _anomaly_problems(load_authorizations(scan)[1])
     problems = collect_problems(scan)
     if role == "invoices":
         problems += _invoice_problems(scan)
@@ -115,6 +119,8 @@ def validate_batch(batch_dir: Path, tariffs: Path, today: date) -> ValidationRep
     if not batch_dir.is_dir():
         raise InputError(f"Le dossier du lot « {batch_dir} » n'existe pas.")
     reports = [check_file(batch_dir, role, today) for role in BATCH_TABLES]
+    # An optional file (authorizations) is reported only when the batch has one.
+    reports = [r for r in reports if not (r.role in OPTIONAL_ROLES and r.status == "ABSENT")]
     reports.append(check_tariffs(tariffs))
     return ValidationReport(reports)
 

@@ -20,6 +20,10 @@ n° de ligne) ou la clé de doublon (bénéficiaire, prestataire, acte, date des
 soins) d'une ligne, rien n'est enregistré : code de sortie 3 et liste des
 lignes en cause, pour ne rien payer deux fois.
 
+Registre de version 1 (fichier sans la colonne allowed_qty, écrit avant la
+version 2) : enregistrer à nouveau le dossier de la liquidation d'origine met
+son fichier à jour, après vérification que les lignes sont les mêmes.
+
 Exemple : ramu commit sorties/2026-10 --ledger registre/
 """
 
@@ -35,8 +39,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         result: CommitResult = run_command(lambda: commit_run(out_dir, ledger), as_json)
         if as_json:
-            emit_json({"status": "already_committed" if result.already_committed else "committed",
-                       **result.as_dict(), "ledger": str(ledger)})
+            status = ("upgraded" if result.upgraded else
+                      "already_committed" if result.already_committed else "committed")
+            emit_json({"status": status, **result.as_dict(), "ledger": str(ledger)})
+        elif result.upgraded:
+            console.print(f"Exécution « {result.run_id} » : fichier du registre mis à jour en "
+                          f"version 2 (colonne allowed_qty ajoutée, lignes vérifiées) "
+                          f"({result.path}).", soft_wrap=True)
         elif result.already_committed:
             console.print(f"Exécution « {result.run_id} » : déjà enregistrée au registre "
                           f"({result.path}) ; rien n'a été ajouté.", soft_wrap=True)

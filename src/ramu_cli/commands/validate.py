@@ -14,8 +14,9 @@ from ramu_cli.french import count_fr
 from ramu_cli.validation import ValidationReport, validate_batch
 
 HELP = (
-    "Vérifie chaque fichier d'un lot (registre, prestataires, factures, cotisations, reversements) et le "
-    "dossier des tarifs, sans rien écrire. Code de sortie 0 si tout est utilisable, 3 sinon.\n"
+    "Vérifie chaque fichier d'un lot (registre, prestataires, factures, cotisations, reversements, et les "
+    "accords préalables s'il y en a) et le dossier des tarifs, sans rien écrire. Code de sortie 0 si tout "
+    "est utilisable, 3 sinon.\n"
     "\n"
     "Exemple : ramu validate samples/2026-10\n"
 )
@@ -46,7 +47,7 @@ def _print(report: ValidationReport) -> None:
             console.print(f"… et {count_fr(f.error_count - SHOWN)} autre(s).")
     if report.valid:
         console.print("\nLe lot est utilisable. Les lignes fautives seront rejetées (R14) ou écartées "
-                      "comme anomalies du registre.")
+                      "comme anomalies (registre, prestataires, accords préalables).")
     else:
         console.print("\n[bold red]Le lot n'est pas utilisable[/] : corrigez les fichiers INVALIDES puis relancez.")
 

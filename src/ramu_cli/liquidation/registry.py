@@ -27,21 +27,22 @@ class Registry:
     anomalies: pl.DataFrame       # ANOMALY_COLUMNS and `code` (the Problem code, for --json)
 
 
-# The columns of anomalies.csv.
+# The columns of anomalies.csv (and `code`, the Problem code, for --json).
 ANOMALY_COLUMNS = ["file", "row", "column", "value", "message"]
+ANOMALY_SCHEMA = pl.Schema({"file": pl.String(), "row": pl.Int64(), "column": pl.String(),
+                            "value": pl.String(), "message": pl.String(), "code": pl.String()})
 
 
-def _anomalies(df: pl.DataFrame, file: str, column: str, code: str, message: str) -> pl.DataFrame:
+def anomaly_rows(df: pl.DataFrame, file: str, column: str, code: str, message: str) -> pl.DataFrame:
     return df.select(pl.lit(file).alias("file"), pl.col("row_id").alias("row"),
                      pl.lit(column).alias("column"), pl.col(column).cast(pl.String).alias("value"),
                      pl.lit(message).alias("message"), pl.lit(code).alias("code"))
 
 
-def _cell_faults(scan: TableScan, typed: pl.DataFrame) -> pl.DataFrame:
+def cell_fault_rows(scan: TableScan, typed: pl.DataFrame) -> pl.DataFrame:
     """The faulty cells, read again only when the typed rows say there are some."""
     if not typed["cell_fault"].any():
-        return pl.DataFrame(schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
-                                    "value": pl.String, "message": pl.String, "code": pl.String})
+        return pl.DataFrame(schema=ANOMALY_SCHEMA)
     return scan.problems().select(pl.lit(scan.label).alias("file"), pl.col("row_id").alias("row"),
                                   "column", "value", "message", pl.lit("cell_fault").alias("code")).collect()
 
@@ -67,9 +68,9 @@ def usable_beneficiaries(scan: TableScan, liquidation_date: date) -> tuple[pl.Da
     ]
     flagged = df.with_columns(bad=pl.col("cell_fault") | pl.any_horizontal(
         [c.fill_null(False) for c, _, _, _ in own_faults]))
-    parts = [_cell_faults(scan, df)]
+    parts = [cell_fault_rows(scan, df)]
     for cond, column, code, message in own_faults:
-        parts.append(_anomalies(df.filter(cond.fill_null(False)), file, column, code, message))
+        parts.append(anomaly_rows(df.filter(cond.fill_null(False)), file, column, code, message))
 
     principals = flagged.filter(~pl.col("bad") & (pl.col("relationship") == "PRINCIPAL")).select(
         pl.col("beneficiary_id").alias("principal_id"), pl.col("ogd").alias("p_ogd"),
@@ -78,9 +79,9 @@ def usable_beneficiaries(scan: TableScan, liquidation_date: date) -> tuple[pl.Da
     dependant = ~own
     no_principal = dependant & ~pl.col("bad") & pl.col("p_ogd").is_null()
     other_ogd = dependant & ~pl.col("bad") & pl.col("p_ogd").is_not_null() & (pl.col("p_ogd") != pl.col("ogd"))
-    parts.append(_anomalies(linked.filter(no_principal), file, "principal_id", "principal_missing",
+    parts.append(anomaly_rows(linked.filter(no_principal), file, "principal_id", "principal_missing",
                             "assuré principal absent, inutilisable ou qui n'est pas un PRINCIPAL"))
-    parts.append(_anomalies(linked.filter(other_ogd), file, "ogd", "ogd_differs_from_principal",
+    parts.append(anomaly_rows(linked.filter(other_ogd), file, "ogd", "ogd_differs_from_principal",
                             "OGD différent de celui de l'assuré principal"))
 
     usable = linked.filter(~pl.col("bad") & ~no_principal & ~other_ogd).with_columns(
@@ -94,8 +95,8 @@ def usable_providers(scan: TableScan) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Providers with a unique id and readable values; and the rest as anomalies."""
     df = scan.typed().collect()
     dup = (pl.len().over("provider_id") > 1) & pl.col("provider_id").is_not_null()
-    parts = [_cell_faults(scan, df),
-             _anomalies(df.filter(dup), scan.label, "provider_id", "duplicate_id",
+    parts = [cell_fault_rows(scan, df),
+             anomaly_rows(df.filter(dup), scan.label, "provider_id", "duplicate_id",
                         "identifiant en double dans la liste des prestataires")]
     usable = df.filter(~pl.col("cell_fault") & ~dup).select(PROVIDER_LOOKUP)
     return usable, pl.concat(parts).sort("row", "column")
