@@ -64,7 +64,17 @@ def register(app: typer.Typer) -> None:
             help="Nombre total de cotisants (administrations, employeurs, mutuelles) de la CMSS, de "
                  "l'INPS et de l'UTM. Par défaut : 200 au moins."),
         tariffs: Path | None = typer.Option(None, "--tariffs", metavar="DIR", help=TARIFFS_HELP),
+        review_results: Path | None = typer.Option(
+            None, "--review-results", metavar="TIRAGE", file_okay=False,
+            help="Au lieu d'un lot : écrire dans OUT_DIR la feuille du tirage TIRAGE (sortie de « ramu review "
+                 "draw ») remplie de constats fictifs, pour essayer « ramu review extrapolate »."),
+        overpayment_rate: float = typer.Option(
+            10.0, "--overpayment-rate", metavar="POURCENT",
+            help="Avec --review-results : part des lignes tirées trouvées en indu."),
     ) -> None:
+        if review_results is not None:  # a filled review sheet, not a batch (ramu_cli.review.demo)
+            from ramu_cli.commands.review import demo_results
+            return demo_results(out_dir, review_results, overpayment_rate, seed)
         from ramu_cli.samples import XLSX_MAX_LINES, SampleOptions, write_sample_batch
 
         the_month = resolve_month(out_dir, month)
