@@ -21,7 +21,15 @@ from ramu_cli.documents import french
 from ramu_cli.documents.render import LEVEL_FR
 from ramu_cli.review.draw import CERTAINTY, SAMPLE, DrawParams
 
-STRATUM_LABELS = {CERTAINTY: "Certitude (toutes examinées)", SAMPLE: "Tirées au sort"}
+STRATUM_LABELS = {CERTAINTY: "Montants élevés (toutes examinées)", SAMPLE: "Tirées au sort"}
+# Rows of the figures table of a recovery order: (column, label, count or money).
+FIGURE_ROWS = (
+    ("universe_lines", "Lignes payées", "count"), ("sample_lines", "Lignes examinées", "count"),
+    ("sample_payable", "Montant payé examiné", "money"),
+    ("found", "Indu constaté", "money"), ("estimate", "Estimation (N × indu moyen)", "money"),
+    ("standard_error", "Erreur-type", "money"), ("lower_bound", "Borne basse", "money"),
+    ("demand", "Montant retenu", "money"),
+)
 
 ORDER_HEADINGS = {
     "order_no": "N° d'ordre", "provider_id": "Code prestataire", "provider_name": "Prestataire",
@@ -95,27 +103,31 @@ def stratum_sentence(s: dict, meta: OrderMeta) -> str:
             return f"{head} : aucun indu n'y a été constaté."
         return f"{head} : l'indu qui y a été constaté, {_money(s['found'])}, est réclamé en totalité."
     n, big_n, found = s["sample_lines"], s["universe_lines"], s["found"]
-    others = "les autres lignes" if s.get("with_certainty") else "les lignes payées"
+    others = f"les {big_n} autres lignes" if s.get("with_certainty") else f"les {big_n} lignes payées"
     if n == big_n:
-        return (f"Toutes {others} ({big_n}) ont été examinées : l'indu constaté, {_money(found)}, "
+        return (f"{others[0].upper()}{others[1:]} ont toutes été examinées : l'indu constaté, {_money(found)}, "
                 "est réclamé tel quel, sans extrapolation.")
     if n < 2:
-        return (f"Parmi {others} ({big_n}), une seule a été tirée au sort : une ligne ne permet pas "
-                f"d'extrapoler, seul l'indu constaté, {_money(found)}, est réclamé.")
-    text = (f"Parmi {others} ({big_n}), {n} ont été tirées au sort (tirage reproductible, graine "
-            f"{p.seed}) ; l'indu constaté sur ces lignes, {_money(found)}, rapporté aux {big_n} lignes, "
-            f"donne une estimation de {_money(s['estimate'])} (erreur-type {_money(s['standard_error'])}, "
-            "avec correction pour population finie). Pour ne réclamer que ce qui est établi, on retient "
-            f"la borne basse de l'intervalle de confiance à {meta.confidence_text} de cette estimation "
-            f"(loi de Student à {n - 1} degrés de liberté), un montant que l'indu réel dépasse avec une "
-            f"confiance de {meta.one_sided_text} : {_money(s['lower_bound'])}")
-    if s["demand"] == s["lower_bound"]:
-        return text + "."
+        return (f"Parmi {others}, une seule a été tirée au sort : une ligne ne permet pas d'extrapoler, "
+                f"seul l'indu constaté, {_money(found)}, est réclamé.")
+    text = (f"Parmi {others}, {n} ont été tirées au sort (tirage reproductible, graine {p.seed}) ; "
+            f"l'indu constaté sur ces lignes, {_money(found)}, rapporté aux {big_n} lignes, donne une "
+            f"estimation de {_money(s['estimate'])} (erreur-type {_money(s['standard_error'])}, avec "
+            "correction pour population finie). Pour ne réclamer que ce qui est établi, on retient la borne "
+            f"basse de l'intervalle de confiance à {meta.confidence_text} de cette estimation (loi de Student "
+            f"à {n - 1} degrés de liberté), un montant que l'indu réel dépasse avec une confiance de "
+            f"{meta.one_sided_text}")
+    lower = s["lower_bound"]
+    if s["demand"] == lower:
+        return f"{text} : {_money(lower)}."
+    if s["demand"] == found and lower < 0:
+        return (f"{text}. Cette borne est ici négative (l'échantillon ne permet pas d'établir davantage) : "
+                f"c'est donc l'indu effectivement constaté, {_money(found)}, qui est réclamé.")
     if s["demand"] == found:
-        return text + (f", moins que l'indu effectivement constaté : c'est donc ce dernier, {_money(found)}, "
-                       "qui est réclamé.")
-    return (text + f", plafonnée à ce qui a pu être payé en trop (l'indu constaté plus tout le montant "
-            f"payé sur les lignes non examinées) : {_money(s['demand'])}.")
+        return (f"{text} : {_money(lower)}, moins que l'indu effectivement constaté ; c'est donc ce dernier, "
+                f"{_money(found)}, qui est réclamé.")
+    return (f"{text} : {_money(lower)}, plafonnée à ce qui a pu être payé en trop (l'indu constaté plus tout "
+            f"le montant payé sur les lignes non examinées) : {_money(s['demand'])}.")
 
 
 def method_paragraph(provider: dict, strata: list[dict], meta: OrderMeta) -> str:
@@ -165,22 +177,25 @@ def render_orders(orders: pl.DataFrame, figures: pl.DataFrame, meta: OrderMeta) 
     for o in orders.iter_rows(named=True):
         strata = by_provider[o["provider_id"]]
         totals = {k: sum(s[k] for s in strata) for k in ("universe_lines", "sample_lines", "sample_payable",
-                                                         "found")}
+                                                         "found", "demand")}
         page = {**o, **totals}
         page["method"] = method_paragraph(page, strata, meta)
         page["strata"] = strata
         pages.append(page)
-    return environment().get_template("recovery_orders.html").render(orders=pages, meta=_meta(meta))
+    rows = [(k, f"{label} à {meta.confidence_text}" if k == "lower_bound" else label, kind)
+            for k, label, kind in FIGURE_ROWS]
+    return environment().get_template("recovery_orders.html").render(orders=pages, meta=_meta(meta),
+                                                                      figure_rows=rows)
 
 
 def render_report(providers: pl.DataFrame, figures: pl.DataFrame, details: pl.DataFrame,
                   meta: OrderMeta, results: dict, orders: int) -> str:
     """report.html: the review at a glance, every provider with its figures."""
-    sample = figures.filter(pl.col("stratum") == SAMPLE).select("provider_id", "estimate", "lower_bound",
-                                                                 "sample_lines", "universe_lines")
+    sample = figures.filter(pl.col("stratum") == SAMPLE)
+    extrapolated = pl.col("sample_lines") < pl.col("universe_lines")  # else the exact figure is shown
     rows = (providers.join(details, on="provider_id", how="left", maintain_order="left")
-            .join(sample.select("provider_id", pl.when(pl.col("sample_lines") < pl.col("universe_lines"))
-                                .then(pl.col("estimate")).alias("estimate"), "lower_bound"),
+            .join(sample.select("provider_id", *[pl.when(extrapolated).then(pl.col(c)).alias(c)
+                                                  for c in ("estimate", "lower_bound")]),
                   on="provider_id", how="left", maintain_order="left")
             .sort("demand", "provider_id", descending=[True, False]).to_dicts())
     keys = ("universe_lines", "sample_lines", "sample_payable", "lines_overpaid", "found", "demand")
