@@ -207,3 +207,13 @@ def test_draw_never_replaces_its_input_or_another_commands_folder(run, tmp_path)
     for bad in ("2.555", "101", "-1"):
         result = invoke(["review", "draw", run, "--out", tmp_path / "d", "--rate", bad])
         assert result.exit_code == 2, (bad, explain(result))
+
+
+@pytest.mark.parametrize("payables", [(5_000, 5_000), (150_000, 150_000), (150_000, 5_000)])
+def test_two_paid_lines_with_one_key_are_refused(tmp_path, payables):
+    lines = [*lines_of("P1", 20), line("P1", "F-P1-0003", 1, payables[0]), line("P1", "F-P1-0003", 1, payables[1])]
+    run = write_run(tmp_path / "liq", [r for i, r in enumerate(lines) if i != 2])
+    result = invoke(["review", "draw", run, "--out", tmp_path / "d", "--certainty-from", "100000", "--json"])
+    assert result.exit_code == 3, explain(result)
+    problems = json.loads(result.stdout)["problems"]
+    assert {(p["code"], p["value"]) for p in problems} == {("duplicate_line_key", "P1 / F-P1-0003 / 1")}

@@ -29,6 +29,7 @@ SAMPLE = "sample"
 STRATA = (CERTAINTY, SAMPLE)
 SEED_MAX = 999_999_999  # nine digits: a spreadsheet keeps them exactly, even in a CSV
 BP_PER_UNIT = 10_000    # basis points in 100 %
+KEY = ("provider_id", "invoice_id", "line_no")
 
 
 @dataclass(frozen=True)
@@ -96,18 +97,51 @@ def draw(lines: pl.DataFrame, params: DrawParams) -> tuple[pl.DataFrame, pl.Data
     lines = strata_of(lines, params)
     certain = lines.filter(pl.col("stratum") == CERTAINTY)
     others = lines.filter(pl.col("stratum") == SAMPLE)
-    universe = pl.len().over("provider_id")
+    if certain.height and (certain.select(pl.struct(KEY).is_duplicated().any()).item()
+                           or certain.join(others, on=list(KEY), how="semi").height):
+        _refuse_duplicate_keys(lines)
+    sampled = others[_sample_rows(others, params)]
+    order = pl.col("stratum").replace_strict(STRATA, [0, 1], return_dtype=pl.Int8)
+    drawn = pl.concat([certain, sampled]).sort("provider_id", order, "invoice_id", "line_no")
+    return drawn, sizes(lines, drawn)
+
+
+def _sample_rows(others: pl.DataFrame, params: DrawParams) -> pl.Series:
+    """Row numbers of the first n lines of each provider in random-key order.
+
+    Only a narrow frame is sorted: the provider as a number (any numbering: only
+    the grouping matters), the random key and the row number. Two lines of one
+    provider with the same 64-bit key practically never happen; if they do, the
+    order falls back to the full tie-break (invoice_id, line_no).
+    """
+    keyed = others.select(provider=pl.col("provider_id").cast(pl.Categorical).to_physical(),
+                          draw_key=random_keys(others, params.seed),
+                          row=pl.int_range(pl.len(), dtype=pl.UInt32))
+    ordered = keyed.sort("provider", "draw_key")
+    tie = (pl.col("draw_key") == pl.col("draw_key").shift(1)) & (pl.col("provider") == pl.col("provider").shift(1))
+    if ordered.select(tie.any()).item():
+        _refuse_duplicate_keys(others)
+        ordered = (keyed.with_columns(others.select("provider_id", "invoice_id", "line_no"))
+                   .sort("provider_id", "draw_key", "invoice_id", "line_no"))  # keeps `row`
+    universe = pl.len().over("provider")
     by_rate = (universe * params.rate_bp + (BP_PER_UNIT - 1)) // BP_PER_UNIT
     size = pl.min_horizontal(universe, pl.max_horizontal(pl.lit(params.min_lines), by_rate))
-    rank = pl.int_range(1, pl.len() + 1).over("provider_id")
-    sampled = (others.with_columns(random_keys(others, params.seed))
-               .sort("provider_id", "draw_key", "invoice_id", "line_no")
-               .filter(rank <= size)
-               .drop("draw_key"))
-    drawn = pl.concat([certain, sampled]).sort(
-        "provider_id", pl.col("stratum").replace_strict(STRATA, [0, 1], return_dtype=pl.Int8),
-        "invoice_id", "line_no")
-    return drawn, sizes(lines, drawn)
+    rank = pl.int_range(1, pl.len() + 1).over("provider")
+    return ordered.filter(rank <= size).get_column("row")
+
+
+def _refuse_duplicate_keys(lines: pl.DataFrame) -> None:
+    """Two paid lines with one key cannot be told apart by a review: exit 3."""
+    from ramu_cli.errors import InputError, Problem
+
+    clash = lines.filter(pl.struct(KEY).is_duplicated())
+    if clash.height:
+        raise InputError(f"liquidation.parquet : {clash.height} lignes payées partagent une même clé "
+                         "(prestataire, facture, ligne) : le contrôle ne peut pas les distinguer. "
+                         "Vérifiez la liquidation.",
+                         [Problem("liquidation.parquet", "clé de ligne en double",
+                                  value=f"{r['provider_id']} / {r['invoice_id']} / {r['line_no']}",
+                                  code="duplicate_line_key") for r in clash.head(50).iter_rows(named=True)])
 
 
 def sizes(lines: pl.DataFrame, drawn: pl.DataFrame) -> pl.DataFrame:

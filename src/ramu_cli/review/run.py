@@ -87,21 +87,13 @@ def open_run(folder: Path) -> LiquidationRun:
 def universe(run: LiquidationRun) -> pl.DataFrame:
     """The PAID and REDUCED lines of the run: what a review may examine.
 
-    Their keys are unique in a liquidation (duplicates are rejected, R09); a
-    table where two paid lines share a key cannot be reviewed line by line.
+    Their keys are unique in a liquidation (duplicates are rejected, R09); the
+    draw refuses a table where two paid lines share a key (found as equal random
+    keys, without a pass of its own).
     """
     lines = (pl.scan_parquet(run.parquet, glob=False)
              .filter(pl.col("status").is_in(REVIEWED_STATUSES))
              .select(LINE_COLUMNS).collect())
-    clash = lines.filter(pl.struct(KEY).is_duplicated()).sort(*KEY, "row_id")
-    if clash.height:
-        raise InputError(f"{run.parquet} : {clash.height} lignes payées partagent une même clé "
-                         "(prestataire, facture, ligne) : le contrôle ne peut pas les distinguer. "
-                         "Vérifiez la liquidation.",
-                         [Problem(str(run.parquet), "clé de ligne en double", row=r["row_id"],
-                                  value=f"{r['provider_id']} / {r['invoice_id']} / {r['line_no']}",
-                                  code="duplicate_line_key")
-                          for r in clash.head(50).iter_rows(named=True)])
     if lines.select(pl.any_horizontal(pl.col(KEY).is_null()).any()).item():
         raise InputError(f"{run.parquet} : une ligne payée a une clé incomplète : vérifiez la liquidation.",
                          [Problem(str(run.parquet), "clé incomplète", code="incomplete_line_key")])
