@@ -13,28 +13,28 @@ import typer
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, progress, run_command
 from ramu_cli.documents.french import count_fr, fcfa
 
-DRAW_HELP = """Tire les lignes payées qu'un médecin-conseil réexamine, prestataire par prestataire.
+DRAW_HELP = (
+    "Tire les lignes payées qu'un médecin-conseil réexamine, prestataire par prestataire.\n\n"
+    "Toute ligne payée au moins --certainty-from FCFA est examinée (strate de certitude) ; parmi les "
+    "autres, un échantillon aléatoire simple de max(--min-lines, ⌈taux × N⌉) lignes, toutes s'il y en a "
+    "moins. Le tirage ne dépend que de la graine et des clés des lignes : la même graine redonne les "
+    "mêmes lignes, sur toute machine et quel que soit l'ordre du fichier. Écrit la feuille de contrôle "
+    "review.xlsx (seules les colonnes du médecin-conseil sont modifiables), review.csv et manifest.json.\n\n"
+    "Exemple : ramu review draw sorties/2026-10 --out sorties/controle-2026-10 --certainty-from 100000 "
+    "--seed 20261130\n"
+)
 
-Toute ligne payée au moins --certainty-from FCFA est examinée (strate de certitude) ;
-parmi les autres, un échantillon aléatoire simple de max(--min-lines, ⌈taux × N⌉)
-lignes (toutes s'il y en a moins). Le tirage ne dépend que de la graine et des clés
-des lignes : la même graine redonne les mêmes lignes, sur toute machine. Écrit la
-feuille de contrôle review.xlsx (colonnes à remplir déverrouillées) et review.csv.
-
-Exemple : ramu review draw sorties/2026-10 --out sorties/controle-2026-10 --certainty-from 100000 --seed 20261130
-"""
-
-EXTRAPOLATE_HELP = """Transforme les constats du médecin-conseil en montant à reverser par prestataire.
-
-Lit la feuille de contrôle remplie (XLSX ou CSV), vérifie qu'elle contient exactement
-les lignes tirées de cette liquidation et que chaque montant admis est un entier entre
-0 et le montant payé. Par prestataire : l'indu de la strate de certitude est réclamé
-tel quel ; pour les lignes tirées au sort, la borne basse de l'intervalle de confiance
-de l'estimation, jamais moins que l'indu constaté. Écrit extrapolation.parquet, les
-ordres de reversement (CSV, XLSX, HTML), report.html et manifest.json.
-
-Exemple : ramu review extrapolate sorties/2026-10 --results controle-rempli.xlsx --out sorties/reversements-2026-10
-"""
+EXTRAPOLATE_HELP = (
+    "Transforme les constats du médecin-conseil en montant à reverser par prestataire.\n\n"
+    "Lit la feuille de contrôle remplie (XLSX ou CSV), vérifie qu'elle contient exactement les lignes "
+    "tirées de cette liquidation et que chaque montant admis est un nombre entier de francs entre 0 et le "
+    "montant payé. Par prestataire, l'indu constaté sur la strate de certitude est réclamé tel quel ; "
+    "pour les lignes tirées au sort, la borne basse de l'intervalle de confiance de l'indu extrapolé, "
+    "jamais moins que l'indu constaté. Écrit extrapolation.parquet, les ordres de reversement (CSV, XLSX, "
+    "HTML : une page A4 par prestataire), report.html et manifest.json.\n\n"
+    "Exemple : ramu review extrapolate sorties/2026-10 --results sorties/controle-rempli/review.xlsx "
+    "--out sorties/reversements-2026-10\n"
+)
 
 app = typer.Typer(name="review", help="Contrôle médical a posteriori : tirage des lignes, puis extrapolation "
                   "des constats en ordres de reversement.", no_args_is_help=True, rich_markup_mode="rich")
@@ -44,7 +44,7 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="review")
 
 
-def percent_bp(value: float, option: str, low: Decimal, high: Decimal, high_open: bool = False) -> Decimal:
+def percent_option(value: float, option: str, low: Decimal, high: Decimal, high_open: bool = False) -> Decimal:
     """A percent option as an exact decimal with at most two decimals; usage error otherwise."""
     try:
         dec = Decimal(str(value))
@@ -114,7 +114,7 @@ def draw_cmd(
         help="Graine du tirage (0 à 999 999 999). Par défaut : dérivée de l'empreinte de la liquidation."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    opts = DrawOptions(run_dir, out, percent_bp(rate, "--rate", Decimal(0), Decimal(100)), min_lines,
+    opts = DrawOptions(run_dir, out, percent_option(rate, "--rate", Decimal(0), Decimal(100)), min_lines,
                        certainty_from, seed)
     summary = run_command(lambda: _draw(opts), as_json)
     if as_json:
@@ -212,7 +212,7 @@ def extrapolate_cmd(
                                   "Par défaut : ceux de la liquidation ([review] recovery_due_days).")),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    level = percent_bp(confidence, "--confidence", Decimal("0.01"), Decimal(100), high_open=True)
+    level = percent_option(confidence, "--confidence", Decimal("0.01"), Decimal(100), high_open=True)
     opts = ExtrapolateOptions(run_dir, results, out, level,
                               issue_date.date() if issue_date else date.today(), tariffs)
     summary = run_command(lambda: _extrapolate(opts), as_json)
@@ -232,7 +232,7 @@ def demo_results(out: Path, draw_dir: Path, overpayment_rate: float, seed: int) 
     """`ramu samples OUT_DIR --review-results DRAW_DIR`: a filled sheet with invented findings."""
     from ramu_cli.review.demo import write_demo_results
 
-    rate = percent_bp(overpayment_rate, "--overpayment-rate", Decimal(0), Decimal(100))
+    rate = percent_option(overpayment_rate, "--overpayment-rate", Decimal(0), Decimal(100))
     done = run_command(lambda: write_demo_results(out, draw_dir, rate, seed), as_json=False)
     console.print(f"Feuille de contrôle remplie (constats fictifs) écrite dans {out} : "
                   f"{count_fr(done['lines_overpaid'])} lignes en indu sur {count_fr(done['lines'])} "
