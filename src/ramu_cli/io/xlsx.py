@@ -97,7 +97,8 @@ ZIP_MAX = 0xFFFF_FFFF  # beyond this, ZIP64 would be needed: no sheet Excel open
 
 def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Path,
                totals: dict[str, list[str]] | None = None,
-               editable: dict[str, list[str]] | None = None) -> None:
+               editable: dict[str, list[str]] | None = None,
+               widths: dict[str, dict[str, float]] | None = None) -> None:
     """A workbook with one sheet per frame: French headings, frozen header, filters.
 
     `totals[sheet]` names integer columns that get a totals row, written with
@@ -105,6 +106,7 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
     `editable[sheet]` names the columns people fill in: that sheet is protected
     (no password), those columns stay unlocked and shaded. Without `editable`
     the bytes are those of a workbook written before the option existed.
+    `widths[sheet]` gives some columns a width in characters (long names, comments).
     """
     # Imported here: writers.py re-exports this function, so a top-level import
     # would be circular whichever module is imported first.
@@ -120,7 +122,8 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
         names.append(_sheet_name(name, len(names) + 1, names))
         head, pieces, tail, filter_ref = _sheet_parts(df, headings, totals.get(name, []),
                                                       formula_start, selected=not parts,
-                                                      editable=editable.get(name))
+                                                      editable=editable.get(name),
+                                                      widths=(widths or {}).get(name))
         parts.append(_deflate_sheet(head, pieces, tail))
         filters.append(filter_ref)
     if not names:  # a workbook needs a sheet: xlsxwriter added an empty one too
@@ -148,8 +151,8 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
 # --- one worksheet ---------------------------------------------------------------------------
 
 def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequence[str],
-                 formula_start: str, selected: bool, editable: Sequence[str] | None = None
-                 ) -> tuple[bytes, list[pl.LazyFrame], bytes, str | None]:
+                 formula_start: str, selected: bool, editable: Sequence[str] | None = None,
+                 widths: dict[str, float] | None = None) -> tuple[bytes, list[pl.LazyFrame], bytes, str | None]:
     """The worksheet XML: head, data rows in lazy pieces, tail; and the autofilter's range."""
     edit_idx = frozenset(df.columns.index(col) for col in editable or ())
     if df.height > EXCEL_MAX_ROWS - 2:
@@ -176,6 +179,7 @@ def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequenc
             width, style = _column_layout(dtype, headings.get(col, col))
             if j - 1 in edit_idx:
                 width, style = max(width, 16), _edit_style(dtype)
+            width = (widths or {}).get(col, width)
             head.append(f'<col min="{j}" max="{j}" width="{_excel_width(width)}"'
                         + (f' style="{style}"' if style else "") + ' customWidth="1"/>')
         head.append("</cols>")

@@ -24,7 +24,7 @@ from ramu_cli.io.writers import run_folder, write_csv, write_xlsx
 from ramu_cli.manifest import MANIFEST_NAME, read_manifest
 from ramu_cli.review.draw import DrawParams, draw
 from ramu_cli.review.run import act_labels, open_run, provider_details, universe
-from ramu_cli.review.sheet import ADVISER_COLUMNS, HEADINGS, SHEET_NAME, draw_reference, for_people, sheet_frame
+from ramu_cli.review.sheet import ADVISER_COLUMNS, HEADINGS, SHEET_NAME, WIDTHS, draw_reference, for_people, sheet_frame
 
 DEMO_FILES = frozenset({"review.xlsx", "review.csv"})
 NOT_JUSTIFIED = "Acte non justifié par le dossier médical"   # nothing accepted
@@ -88,7 +88,7 @@ def write_demo_results(out: Path, draw_dir: Path, rate_percent: Decimal, seed: i
                         filled=filled)
     with run_folder(out, replaceable=DEMO_FILES) as folder:
         write_xlsx({SHEET_NAME: (for_people(sheet), HEADINGS)}, folder / "review.xlsx",
-                   editable={SHEET_NAME: list(ADVISER_COLUMNS)})
+                   editable={SHEET_NAME: list(ADVISER_COLUMNS)}, widths={SHEET_NAME: WIDTHS})
         write_csv(sheet, folder / "review.csv")
     overpaid = sheet.filter(pl.col("accepted_payable") < pl.col("payable"))
     return {"out": str(out), "draw": str(draw_dir), "lines": sheet.height, "lines_overpaid": overpaid.height,

@@ -18,7 +18,7 @@ from ramu_cli.io.writers import run_folder, write_csv, write_parquet, write_xlsx
 from ramu_cli.review.documents import ORDER_HEADINGS, OrderMeta, render_orders, render_report
 from ramu_cli.review.draw import DrawParams
 from ramu_cli.review.extrapolate import EXTRAPOLATION_SCHEMA
-from ramu_cli.review.sheet import ADVISER_COLUMNS, HEADINGS, SHEET_NAME, for_people
+from ramu_cli.review.sheet import ADVISER_COLUMNS, HEADINGS, SHEET_NAME, WIDTHS, for_people
 
 DRAW_COMMAND = "review draw"
 EXTRAPOLATE_COMMAND = "review extrapolate"
@@ -70,7 +70,7 @@ def write_draw(out: Path, sheet: pl.DataFrame, sizes: pl.DataFrame, *, options: 
     with run_folder(out) as folder:
         write_csv(sheet, folder / "review.csv")
         write_xlsx({SHEET_NAME: (for_people(sheet), HEADINGS)}, folder / "review.xlsx",
-                   editable={SHEET_NAME: list(ADVISER_COLUMNS)})
+                   editable={SHEET_NAME: list(ADVISER_COLUMNS)}, widths={SHEET_NAME: WIDTHS})
         totals = {"providers": sizes["provider_id"].n_unique(), "universe_lines": int(sizes["universe_lines"].sum()),
                   "lines_drawn": sheet.height, "payable_drawn": int(sheet["payable"].sum() or 0)}
         review = {"run_id": run_id, **params_record(params), "strata": sizes.to_dicts()}
