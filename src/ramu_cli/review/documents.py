@@ -181,6 +181,7 @@ def render_orders(orders: pl.DataFrame, figures: pl.DataFrame, meta: OrderMeta) 
         page = {**o, **totals}
         page["method"] = method_paragraph(page, strata, meta)
         page["strata"] = strata
+        page["has_dash"] = len(strata) > 1 or any(s["lower_bound"] is None for s in strata)
         pages.append(page)
     rows = [(k, f"{label} à {meta.confidence_text}" if k == "lower_bound" else label, kind)
             for k, label, kind in FIGURE_ROWS]
