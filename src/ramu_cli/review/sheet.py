@@ -45,7 +45,7 @@ SHEET_COLUMNS = tuple(HEADINGS)
 STRATUM_FR = {CERTAINTY: "Certitude", SAMPLE: "Échantillon"}
 STATUS_FR = {"PAID": "Payée", "REDUCED": "Réduite"}
 # Wider than their headings: names and labels to read, findings and comments to write.
-WIDTHS = {"provider_name": 30, "act_label": 40, "finding": 30, "comment": 40}
+WIDTHS: dict[str, float] = {"provider_name": 30, "act_label": 40, "finding": 30, "comment": 40}
 
 # What `review extrapolate` reads back: the key, the adviser's columns, the draw.
 RESULTS = Table("review", "résultats du contrôle médical", (
