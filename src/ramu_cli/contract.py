@@ -71,6 +71,9 @@ class Column:
     values: tuple[str, ...] = ()    # allowed values of an enum
     min_value: int | None = None    # inclusive bound of an int
     max_value: int | None = None
+    # Other headings accepted for this column (compared lower-cased): the French
+    # headings of a sheet ramu wrote for people and that comes back filled in.
+    aliases: tuple[str, ...] = ()
 
     @property
     def dtype(self) -> pl.DataType:

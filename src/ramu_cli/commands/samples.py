@@ -79,7 +79,17 @@ def register(app: typer.Typer) -> None:
                  "l'INPS et de l'UTM. Par défaut : 200 au moins."),
         tariffs: Path | None = typer.Option(None, "--tariffs", metavar="DIR", help=TARIFFS_HELP),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+        review_results: Path | None = typer.Option(
+            None, "--review-results", metavar="TIRAGE", file_okay=False,
+            help="Au lieu d'un lot : écrire dans OUT_DIR la feuille du tirage TIRAGE (sortie de « ramu review "
+                 "draw ») remplie de constats fictifs, pour essayer « ramu review extrapolate »."),
+        overpayment_rate: float = typer.Option(
+            10.0, "--overpayment-rate", metavar="POURCENT",
+            help="Avec --review-results : part des lignes tirées trouvées en indu."),
     ) -> None:
+        if review_results is not None:  # a filled review sheet, not a batch (ramu_cli.review.demo)
+            from ramu_cli.commands.review import demo_results
+            return demo_results(out_dir, review_results, overpayment_rate, seed, as_json)
         from ramu_cli.samples import SampleOptions
 
         options = SampleOptions(month=resolve_month(out_dir, month), invoices=invoices, seed=seed,

@@ -222,7 +222,8 @@ def scan_table(path: Path, table: Table) -> TableScan:
     except Exception as exc:
         raise _read_error(path, exc) from exc
     present = {name.strip().lstrip("\ufeff").lower(): name for name in schema.names()}
-    missing = [n for n in table.required_names if n not in present]
+    sources = {c.name: _heading(c, present) for c in table.columns}
+    missing = [n for n in table.required_names if sources[n] is None]
     if missing:
         cols = ", ".join(f"« {m} »" for m in missing)
         raise InputError(
@@ -234,10 +235,10 @@ def scan_table(path: Path, table: Table) -> TableScan:
                                           if c.name in present})
     exprs, native = [], set()
     for column in table.columns:
-        if column.name not in present:
+        source = sources[column.name]
+        if source is None:
             exprs.append(pl.lit(None, pl.String).alias(column.name))
             continue
-        source = present[column.name]
         dtype = schema[source]
         expr = pl.col(source)
         if path.suffix.lower() == ".parquet" and _is_native(dtype, column):
@@ -298,6 +299,12 @@ def _whole_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         expr = pl.when(expr.is_not_nan()).then(expr)
     as_int = expr.cast(pl.Int64, strict=False)
     return pl.when(as_int.is_not_null()).then(as_int.cast(pl.String)).otherwise(expr.cast(pl.String))
+def _heading(column: Column, present: dict[str, str]) -> str | None:
+    """The file's heading for `column`: its name, else the first of its aliases found."""
+    for name in (column.name, *column.aliases):
+        if name.lower() in present:
+            return present[name.lower()]
+    return None
 
 
 def _is_native(dtype: pl.DataType, column: Column) -> bool:

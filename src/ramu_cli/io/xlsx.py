@@ -60,6 +60,13 @@ STYLE_HEADER = 1  # bold, shaded, bordered, wrapped
 STYLE_INTEGER = 2  # "#,##0"
 STYLE_DATE = 3  # "dd/mm/yyyy"
 STYLE_TOTAL = 4  # bold, "#,##0", top border
+# Only in workbooks with editable columns (the review sheet): unlocked, shaded cells.
+STYLE_EDIT_TEXT = 5
+STYLE_EDIT_INTEGER = 6  # "#,##0"
+# A protected sheet where people may still filter, sort and resize; no password: it
+# guards against slips, not against someone who means to change a locked cell.
+SHEET_PROTECTION = ('<sheetProtection sheet="1" objects="1" scenarios="1" formatColumns="0" '
+                    'formatRows="0" sort="0" autoFilter="0"/>')
 
 # Days from 1899-12-30 (Excel's day 0) to 1970-01-01 (polars' day 0).
 EXCEL_EPOCH_OFFSET = (date(1970, 1, 1) - date(1899, 12, 30)).days  # 25569
@@ -91,13 +98,20 @@ ZIP_MAX = 0xFFFF_FFFF  # beyond this, ZIP64 would be needed: no sheet Excel open
 
 
 def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Path,
-               totals: dict[str, list[str]] | None = None) -> None:
+               totals: dict[str, list[str]] | None = None,
+               editable: dict[str, list[str]] | None = None,
+               widths: dict[str, dict[str, float]] | None = None) -> None:
     """A workbook with one sheet per frame: French headings, frozen header, filters.
 
     `totals[sheet]` names integer columns that get a totals row, written with
     its value cached so a reader without formulas sees the figure.
+    `editable[sheet]` names the columns people fill in: that sheet is protected
+    (no password), those columns stay unlocked and shaded. Without `editable`
+    the bytes are those of a workbook written before the option existed.
+    `widths[sheet]` gives some columns a width in characters (long names, comments).
     """
     totals = totals or {}
+    editable = {k: v for k, v in (editable or {}).items() if v}
     formula_start = FORMULA_START
     names: list[str] = []
     parts: list[tuple[int, int, list[bytes]]] = []
@@ -114,7 +128,8 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
             names.append(_sheet_name(title, len(names) + 1, names))
             head, pieces, tail, filter_ref = _sheet_parts(df, headings, totals.get(name, []),
                                                           formula_start, selected=not parts,
-                                                          total_label=label)
+                                                          total_label=label, editable=editable.get(name),
+                                                          widths=(widths or {}).get(name))
             parts.append(_deflate_sheet(head, pieces, tail))
             filters.append(filter_ref)
     if not names:  # a workbook needs a sheet: xlsxwriter added an empty one too
@@ -132,7 +147,7 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
         ("docProps/app.xml", _app(names)),
         ("xl/workbook.xml", _workbook(names, filters)),
         ("xl/_rels/workbook.xml.rels", _workbook_rels(len(names))),
-        ("xl/styles.xml", _styles()),
+        ("xl/styles.xml", _styles(with_editable=bool(editable))),
     ]
     members = [(member, *_deflate_bytes(data)) for member, data in small]
     members += [(f"xl/worksheets/sheet{i}.xml", *part) for i, part in enumerate(parts, start=1)]
@@ -142,9 +157,11 @@ def write_xlsx(sheets: dict[str, tuple[pl.DataFrame, dict[str, str]]], path: Pat
 # --- one worksheet ---------------------------------------------------------------------------
 
 def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequence[str],
-                 formula_start: str, selected: bool, total_label: str = "Total"
+                 formula_start: str, selected: bool, total_label: str = "Total",
+                 editable: Sequence[str] | None = None, widths: dict[str, float] | None = None,
                  ) -> tuple[bytes, list[pl.LazyFrame], bytes, str | None]:
     """The worksheet XML: head, data rows in lazy pieces, tail; and the autofilter's range."""
+    edit_idx = frozenset(df.columns.index(col) for col in editable or ())
     if df.height > EXCEL_MAX_ROWS - 2:
         # xlsxwriter silently dropped rows past Excel's limit: write_xlsx splits the frame.
         raise ValueError(f"{df.height} rows do not fit in one Excel sheet "
@@ -167,6 +184,9 @@ def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequenc
         head.append("<cols>")
         for j, (col, dtype) in enumerate(df.schema.items(), start=1):
             width, style = _column_layout(dtype, headings.get(col, col))
+            if j - 1 in edit_idx:
+                width, style = max(width, 16), _edit_style(dtype)
+            width = (widths or {}).get(col, width)
             head.append(f'<col min="{j}" max="{j}" width="{_excel_width(width)}"'
                         + (f' style="{style}"' if style else "") + ' customWidth="1"/>')
         head.append("</cols>")
@@ -191,6 +211,8 @@ def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequenc
                         f'{letter}{data_end})</f><v>{cached}</v></c>')
         tail.append(f'<row r="{last_row}">' + "".join(cells[j] for j in sorted(cells)) + "</row>")
     tail.append("</sheetData>")
+    if edit_idx:
+        tail.append(SHEET_PROTECTION)
     filter_ref = None
     if df.width:
         filter_ref = f"A1:{letters[-1]}{max(df.height, 1) + 1}"
@@ -198,11 +220,12 @@ def _sheet_parts(df: pl.DataFrame, headings: dict[str, str], total_cols: Sequenc
     tail.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
                 'footer="0.3"/></worksheet>')
 
-    pieces = _data_rows(df, letters, formula_start) if df.height and df.width else []
+    pieces = _data_rows(df, letters, formula_start, edit_idx) if df.height and df.width else []
     return "".join(head).encode(), pieces, "".join(tail).encode(), filter_ref
 
 
-def _data_rows(df: pl.DataFrame, letters: list[str], formula_start: str) -> list[pl.LazyFrame]:
+def _data_rows(df: pl.DataFrame, letters: list[str], formula_start: str,
+               edit_idx: frozenset[int] = frozenset()) -> list[pl.LazyFrame]:
     """The `<row>` elements, built column-wise (one flat concat_str per row), in pieces.
 
     Each piece is a lazy query for a slice of rows giving one string column.
@@ -217,7 +240,8 @@ def _data_rows(df: pl.DataFrame, letters: list[str], formula_start: str) -> list
     pieces: list[str | pl.Expr] = ['<row r="', row, '">']
     for j, dtype in enumerate(frame.dtypes):
         name = f"c{j}"
-        open_tag, value, (middle, close_tag) = _cell_parts(pl.col(name), dtype, letters[j])
+        open_tag, value, (middle, close_tag) = _cell_parts(pl.col(name), dtype, letters[j],
+                                                           j in edit_idx)
         if name in needs:
             value = _safe_text(value, formula_start, *needs[name])
         if frame.get_column(name).null_count():
@@ -279,10 +303,16 @@ def _text_needs(frame: pl.DataFrame, texts: list[str],
     return needs
 
 
-def _cell_parts(col: pl.Expr, dtype: pl.DataType, letter: str
+def _cell_parts(col: pl.Expr, dtype: pl.DataType, letter: str, editable: bool = False
                 ) -> tuple[str, pl.Expr, tuple[str, str]]:
     """A cell as `open_tag + row number + middle + value + close_tag` (text not yet escaped)."""
     open_tag = f'<c r="{letter}'
+    if editable and (dtype.is_integer() or dtype == pl.String):
+        style = _edit_style(dtype)
+        if dtype.is_integer():
+            return open_tag, col.cast(pl.String), (f'" s="{style}"><v>', "</v></c>")
+        return open_tag, col, (f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">',
+                               "</t></is></c>")
     if dtype.is_integer():
         return open_tag, col.cast(pl.String), (f'" s="{STYLE_INTEGER}"><v>', "</v></c>")
     if dtype in (pl.Date, pl.Datetime):
@@ -336,6 +366,11 @@ def _column_layout(dtype: pl.DataType, heading: str) -> tuple[float, int]:
     if dtype.is_integer():
         return max(width, 12), STYLE_INTEGER
     return width, 0
+
+
+def _edit_style(dtype: pl.DataType) -> int:
+    """The unlocked style of an editable column: numbers keep their thousands format."""
+    return STYLE_EDIT_INTEGER if dtype.is_integer() else STYLE_EDIT_TEXT
 
 
 def _excel_width(width: float) -> str:
@@ -457,30 +492,42 @@ def _workbook_rels(n_sheets: int) -> bytes:
             "</Relationships>").encode()
 
 
-def _styles() -> bytes:
+def _styles(with_editable: bool = False) -> bytes:
+    """xl/styles.xml; `with_editable` adds a light yellow fill and the two unlocked styles."""
     font = '<sz val="11"/><color rgb="FF000000"/><name val="Calibri"/><family val="2"/>'
     thin = '<{0} style="thin"><color auto="1"/></{0}>'
     all_thin = "".join(thin.format(side) for side in ("left", "right", "top", "bottom"))
+    fills = ('<fill><patternFill patternType="none"/></fill>'
+             '<fill><patternFill patternType="gray125"/></fill>'
+             '<fill><patternFill patternType="solid"><fgColor rgb="FFE8EEF4"/>'
+             '<bgColor indexed="64"/></patternFill></fill>')
+    xfs = ('<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+           '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" '
+           'applyFill="1" applyBorder="1" applyAlignment="1"><alignment wrapText="1"/></xf>'
+           '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+           '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+           '<xf numFmtId="164" fontId="1" fillId="0" borderId="2" xfId="0" applyNumberFormat="1" '
+           'applyFont="1" applyBorder="1"/>')
+    n_fills, n_xfs = 3, 5
+    if with_editable:
+        fills += ('<fill><patternFill patternType="solid"><fgColor rgb="FFFFF4C2"/>'
+                  '<bgColor indexed="64"/></patternFill></fill>')
+        unlocked = 'applyProtection="1"><protection locked="0"/></xf>'
+        xfs += (f'<xf numFmtId="0" fontId="0" fillId="3" borderId="1" xfId="0" applyFill="1" '
+                f'applyBorder="1" {unlocked}'
+                f'<xf numFmtId="164" fontId="0" fillId="3" borderId="1" xfId="0" '
+                f'applyNumberFormat="1" applyFill="1" applyBorder="1" {unlocked}')
+        n_fills, n_xfs = 4, 7
     return (XML_DECL + f'<styleSheet xmlns="{MAIN_NS}">'
             '<numFmts count="2"><numFmt numFmtId="164" formatCode="#,##0"/>'
             '<numFmt numFmtId="165" formatCode="dd/mm/yyyy"/></numFmts>'
             f'<fonts count="2"><font>{font}</font><font><b/>{font}</font></fonts>'
-            '<fills count="3"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill>'
-            '<fill><patternFill patternType="solid"><fgColor rgb="FFE8EEF4"/>'
-            '<bgColor indexed="64"/></patternFill></fill></fills>'
+            f'<fills count="{n_fills}">{fills}</fills>'
             '<borders count="3"><border><left/><right/><top/><bottom/><diagonal/></border>'
             f"<border>{all_thin}<diagonal/></border>"
             f'<border><left/><right/>{thin.format("top")}<bottom/><diagonal/></border></borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            '</cellStyleXfs><cellXfs count="5">'
-            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" '
-            'applyFill="1" applyBorder="1" applyAlignment="1"><alignment wrapText="1"/></xf>'
-            '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-            '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-            '<xf numFmtId="164" fontId="1" fillId="0" borderId="2" xfId="0" applyNumberFormat="1" '
-            'applyFont="1" applyBorder="1"/></cellXfs>'
+            f'</cellStyleXfs><cellXfs count="{n_xfs}">{xfs}</cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
             '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium9" '
             'defaultPivotStyle="PivotStyleLight16"/></styleSheet>').encode()
