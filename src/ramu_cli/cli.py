@@ -6,7 +6,7 @@ import typer
 from typer import rich_utils
 
 from ramu_cli import __version__
-from ramu_cli.commands import commit, liquidate, remittances, samples, validate, verify
+from ramu_cli.commands import commit, diff, liquidate, remittances, samples, validate, verify
 
 # Typer's help panels, in the officers' language.
 rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
@@ -39,7 +39,7 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
     """Liquidation mensuelle des factures et contrôle des reversements du RAMU (Mali)."""
 
 
-for module in (liquidate, remittances, validate, samples, verify, commit):
+for module in (liquidate, remittances, validate, samples, verify, commit, diff):
     module.register(app)
 
 
