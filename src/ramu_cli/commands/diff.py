@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import typer
 from rich.table import Table as RichTable
 
 from ramu_cli import __version__
 from ramu_cli.commands.common import JSON_HELP, console, emit_json, progress, run_command
-from ramu_cli.diff.compare import compare
+from ramu_cli.diff.checks import checked_digests
+from ramu_cli.diff.compare import detail, pair
 from ramu_cli.diff.report import render_report, signed_fcfa, write_parquet, write_workbook
-from ramu_cli.diff.sides import Side, check_sides, read_side
+from ramu_cli.diff.sides import Side, compared_columns, read_side
 from ramu_cli.diff.summary import DiffSummary, summarise
 from ramu_cli.documents.french import count_fr, fcfa
 from ramu_cli.errors import UsageError
@@ -70,11 +70,15 @@ def _run(path_a: Path, path_b: Path, out: Path, as_json: bool) -> dict:
         task = bar.add_task("Lecture des deux liquidations", total=3)
         a, b = read_side(path_a, "A"), read_side(path_b, "B")
         _check_out(out, [a, b])
-        check_sides(a, b)
+        compared = compared_columns(a, b)
+        digest_a, digest_b = checked_digests(a, b, compared)
         bar.update(task, advance=1, description="Comparaison ligne à ligne")
-        comparison = compare(a.lines, b.lines, a.columns, b.columns)
-        rows, transitions = pl.collect_all([comparison.rows, comparison.transitions], engine="streaming")
-        summary = summarise(rows, transitions, comparison.compared)
+        pairing = pair(digest_a, digest_b, by_row_id=a.has_row_id and b.has_row_id)
+        del digest_a, digest_b
+        cands = pairing.candidates
+        rows = detail(cands, a.lines_at(cands["file_row_a"]), b.lines_at(cands["file_row_b"]),
+                      a.columns, b.columns, compared).collect(engine="streaming")
+        summary = summarise(rows, pairing.transitions, compared)
         bar.update(task, advance=1, description="Écriture des résultats")
         with run_folder(out) as folder:
             write_parquet(rows, folder / "diff.parquet")

@@ -3,15 +3,14 @@
 A side is read with the project's reading rules (`io.readers.scan_table`:
 UTF-8 or Windows-1252, `;` or `,`, dd/mm/yyyy, thousands separators, XLSX) as
 the table below, whose only required columns are the line key, the status and
-the payable amount. What cannot be compared without guessing stops the command
-(exit 3, nothing written): a missing required column, an unreadable or empty
-cell, a line key twice on one side.
+the payable amount. A missing required column stops the command here (exit 3);
+`checks` refuses the cells and keys that cannot be compared without guessing.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +22,6 @@ from ramu_cli.io.readers import SUPPORTED_EXTENSIONS, TableScan, scan_table
 KEY = ("provider_id", "invoice_id", "line_no")
 FILE_ROW = "file_row"          # line of the side's file, 1 = first data line
 LIQUIDATION_FILE = "liquidation"
-MAX_PROBLEMS = 200             # listed in the error; the count says how many there are in all
 
 
 def _opt(name: str, kind: Kind, **kw) -> Column:
@@ -73,7 +71,6 @@ class Side:
     path: Path                 # the table file actually read
     scan: TableScan            # the file as read by the project's readers
     run_id: str | None = None  # from the folder's manifest.json, when it is a liquidate run
-    keyless_rows: tuple[int, ...] = ()  # R14 copies of a repeated key: paired like incomplete keys
 
     @property
     def columns(self) -> frozenset[str]:
@@ -86,13 +83,13 @@ class Side:
 
     @property
     def lines(self) -> pl.LazyFrame:
-        """file_row, every LIQUIDATION_TABLE column typed (reasons as a sorted list), and
-        `keyed`: the line is paired on its key (complete, and not an R14 copy of a repeated key)."""
-        complete = pl.all_horizontal([pl.col(k).is_not_null() for k in KEY])
-        if self.keyless_rows:
-            complete = complete & ~pl.col(FILE_ROW).is_in(pl.Series(self.keyless_rows, dtype=pl.Int64))
-        return (self.scan.typed().drop("cell_fault")
-                .with_columns(reasons=reasons_list(pl.col("reasons")), keyed=complete))
+        """file_row, every LIQUIDATION_TABLE column typed (reasons as a sorted list), cell_fault."""
+        return self.scan.typed().with_columns(reasons=reasons_list(pl.col("reasons")))
+
+    def lines_at(self, rows: pl.Series) -> pl.LazyFrame:
+        """`lines`, only at these file rows: the rows are picked before any cell is parsed."""
+        picked = self.scan.raw.filter(pl.col(FILE_ROW).is_in(rows.drop_nulls().implode()))
+        return replace(self.scan, raw=picked).typed().with_columns(reasons=reasons_list(pl.col("reasons")))
 
 
 def table_path(given: Path, name: str) -> Path:
@@ -137,116 +134,16 @@ def _run_id(given: Path) -> str | None:
 
 def reasons_list(text: pl.Expr) -> pl.Expr:
     """Reason codes as a sorted list without repeats; an empty cell is no reason."""
-    codes = (text.str.to_uppercase().str.replace_all(r"[\s,;|]+", " ").str.strip_chars()
-             .str.split(" ").list.eval(pl.element().filter(pl.element() != "")))
-    return (pl.when(text.is_null()).then(pl.lit([], pl.List(pl.String)))
-            .otherwise(codes.list.unique().list.sort()))
+    codes = text.str.to_uppercase().str.extract_all(r"[^\s,;|]+").list.unique().list.sort()
+    return codes.fill_null(pl.lit([], pl.List(pl.String)))
+
+
+def compared_columns(a: Side, b: Side) -> tuple[str, ...]:
+    """The columns compared: those both sides have (row_id aside), in liquidation.parquet's order."""
+    return tuple(c for c in COMPARED if c in a.columns and c in b.columns)
 
 
 def read_side(given: Path, name: str) -> Side:
-    """Open one side lazily (its columns are checked now, its cells by `check_sides`)."""
+    """Open one side lazily (its columns are checked now, its cells and keys by `checks`)."""
     path = table_path(given, name)
     return Side(name, given, path, scan_table(path, LIQUIDATION_TABLE, index=FILE_ROW), _run_id(given))
-
-
-def _complete(lf: pl.LazyFrame) -> pl.LazyFrame:
-    return lf.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in KEY]))
-
-
-def _cell_problems(side: Side) -> tuple[list[Problem], int]:
-    """Unreadable or missing cells: (the first MAX_PROBLEMS, how many in all)."""
-    df = side.scan.problems().collect()
-    problems = [Problem(str(side.path), f"{r['message']} — côté {side.name}", column=r["column"],
-                        row=r[FILE_ROW], value=r["value"],
-                        code="missing_value" if r["value"] is None else "unreadable_value")
-                for r in df.head(MAX_PROBLEMS).iter_rows(named=True)]
-    return problems, df.height
-
-
-def _r14(present: frozenset[str]) -> pl.Expr:
-    """A line rejected as unreadable or invalid (R14), as far as the side's columns say."""
-    rejected = pl.col("status") == "REJECTED"
-    if "reasons" in present:
-        return rejected & pl.col("reasons").list.contains("R14")
-    if "reason" in present:
-        return rejected & (pl.col("reason") == "R14")
-    return pl.lit(False)
-
-
-def _repeated_keys(side: Side) -> pl.LazyFrame:
-    """Keys held by more than one line: their file rows (in order) and which are R14 rejections."""
-    return (_complete(side.lines)
-            .select(*KEY, FILE_ROW, _r14(side.columns).alias("r14"))
-            .group_by(list(KEY)).agg(pl.col(FILE_ROW), pl.col("r14"))
-            .filter(pl.col(FILE_ROW).list.len() > 1)
-            .sort(pl.col(FILE_ROW).list.min()))
-
-
-def _repeated_row_ids(side: Side) -> pl.LazyFrame:
-    return (side.lines.filter(pl.col("row_id").is_not_null())
-            .group_by("row_id").agg(pl.col(FILE_ROW).sort())
-            .filter(pl.col(FILE_ROW).list.len() > 1)
-            .sort(pl.col(FILE_ROW).list.first()))
-
-
-def _key_holders(groups: pl.DataFrame, side: Side) -> tuple[list[int], list[Problem]]:
-    """Which lines of a repeated key lose it, and the repeats that are errors.
-
-    `liquidate` keeps a repeated invoice line and rejects every copy after the
-    first with R14: the key stays with the first line that is not an R14
-    rejection (or the first line), the R14 copies are paired like lines with an
-    incomplete key. Two lines of one key that are not R14 rejections: exit 3.
-    """
-    keyless: list[int] = []
-    problems: list[Problem] = []
-    for r in groups.iter_rows(named=True):
-        rows = sorted(zip(r[FILE_ROW], r["r14"], strict=True))
-        valid = [row for row, r14 in rows if not r14]
-        if len(valid) > 1:
-            listed = ", ".join(str(x) for x, _ in rows)
-            problems.append(Problem(
-                str(side.path), f"la ligne de facture (prestataire {r['provider_id']}, facture {r['invoice_id']}, "
-                f"ligne {r['line_no']}) figure {len(rows)} fois, lignes {listed} du fichier — côté {side.name}. "
-                "Une liquidation n'a qu'une ligne par clé (les copies d'une clé sont rejetées R14) : retirez les "
-                "lignes en double", column=", ".join(KEY), row=valid[1],
-                value=f"{r['provider_id']} / {r['invoice_id']} / {r['line_no']}", code="duplicate_key"))
-            continue
-        holder = valid[0] if valid else rows[0][0]
-        keyless += [row for row, _ in rows if row != holder]
-    return keyless, problems
-
-
-def _duplicate_problems(side: Side, row_ids: bool) -> list[Problem]:
-    """A line key twice (and, when row_id may pair lines, a row_id twice) on one side."""
-    frames = [_repeated_keys(side)] + ([_repeated_row_ids(side)] if row_ids else [])
-    found = pl.collect_all(frames)
-    keyless, problems = _key_holders(found[0], side)
-    side.keyless_rows = tuple(sorted(keyless))
-    if row_ids:
-        for r in found[1].head(MAX_PROBLEMS).iter_rows(named=True):
-            rows = ", ".join(str(x) for x in r[FILE_ROW])
-            problems.append(Problem(
-                str(side.path), f"row_id {r['row_id']} figure {len(r[FILE_ROW])} fois, lignes {rows} du fichier "
-                f"— côté {side.name} ; il sert à apparier les lignes dont la clé est incomplète : "
-                "corrigez-le ou retirez la colonne row_id",
-                column="row_id", row=r[FILE_ROW][1], value=str(r["row_id"]), code="duplicate_row_id"))
-    return problems[:MAX_PROBLEMS]
-
-
-def check_sides(a: Side, b: Side) -> None:
-    """Refuse (exit 3) sides whose cells or keys cannot be compared without guessing."""
-    problems: list[Problem] = []
-    counts = []
-    for side in (a, b):
-        cells, n_cells = _cell_problems(side)
-        problems += cells
-        if n_cells:
-            counts.append(f"{n_cells} cellule(s) illisible(s) ou vide(s) dans {side.path} (côté {side.name})")
-            continue  # keys cannot be trusted until the cells read
-        dups = _duplicate_problems(side, a.has_row_id and b.has_row_id)
-        if dups:
-            counts.append(f"{len(dups)} doublon(s) dans {side.path} (côté {side.name})")
-        problems += dups
-    if problems:
-        raise InputError("Comparaison impossible : " + " ; ".join(counts) + ". Corrigez le fichier indiqué "
-                         "(ligne et colonne ci-dessous), puis relancez « ramu diff ».", problems)

@@ -251,7 +251,10 @@ def scan_table(path: Path, table: Table, index: str = ROW_ID) -> TableScan:
             exprs.append(expr.cast(column.dtype).alias(column.name))
         else:
             exprs.append(_as_text(expr, dtype, column).alias(column.name))
-    raw = lf.select(exprs).with_row_index(index, offset=1).with_columns(pl.col(index).cast(pl.Int64))
+    # The row number comes first, so a filter on it runs before any cell is converted
+    # (under a name no file uses: the file's own columns are still all there).
+    raw = (lf.with_row_index("__ramu_row__", offset=1)
+           .select(pl.col("__ramu_row__").cast(pl.Int64).alias(index), *exprs))
     found = frozenset(c.name for c in table.columns if c.name in present)
     return TableScan(path, table, raw, frozenset(native), found, index)
 
