@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_liquidate import RAMU, ensure_batch, peak_rss_of  # noqa: E402
+from bench_liquidate import RAMU, ensure_batch, peak_rss_of
 
 
 def perturb(a: Path, b: Path) -> dict[str, int]:
