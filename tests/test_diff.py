@@ -19,7 +19,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -374,3 +377,28 @@ def test_counts_and_francs_follow_the_changes(tmp_path, n, data):
     assert summary["net_delta"] == sum(b["payable"]) - sum(payables)
     assert summary["identical"] == (not deleted and not added and not changed)
     shutil.rmtree(case)
+
+
+# --- the README's auditor workflow ----------------------------------------------------------
+
+@pytest.mark.skipif(not Path(sys.executable).with_name("ramu").exists(),
+                    reason="la commande ramu n'est pas installée à côté de cet interpréteur")
+def test_the_readme_audit_workflow_runs(tmp_path):
+    """The commands of the README's "Audit d'une liquidation", run as written on the shipped sample."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Audit d'une liquidation"):]
+    script = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    shutil.copytree(SAMPLE, tmp_path / "samples" / "2026-10")
+    shutil.copytree(ROOT / "tariffs", tmp_path / "tariffs")
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)  # this environment, as .venv
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "audit" / "ecarts-2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["identical"] is False and manifest["totals"]["lines_a"] == 3000
+    # The declaring OGD paid what the re-run rejects: B pays less, by the francs at stake.
+    assert manifest["totals"]["net_delta"] == -manifest["totals"]["francs_at_stake"] < 0
+    rows = pl.read_parquet(tmp_path / "audit" / "ecarts-2026-10" / "diff.parquet")
+    gained = set(rows.select(pl.col("reasons_b").list.set_difference("reasons_a").explode()).drop_nulls()
+                 .to_series().to_list())
+    assert gained == {"R10", "R11"}  # the two rules the example OGD does not apply
