@@ -1,11 +1,11 @@
 """The core of `ramu diff`: pair the lines of A and B, keep those that differ.
 
-Pure functions over LazyFrames (no file, no printing). Lines are paired on the
-line key (provider_id, invoice_id, line_no). A line whose key is incomplete
-(an unreadable invoice line has no invoice_id or line_no; an R14 copy of a
-repeated key counts as one, see `sides`) is paired by row_id
-with a line of the other side left without a partner, when both sides have a
-row_id column; otherwise it stays unmatched. Two lines with complete but
+Pure functions over polars frames (no file, no printing). Lines are paired on
+the line key (provider_id, invoice_id, line_no). A line whose key is
+incomplete (an unreadable invoice line has no invoice_id or line_no; an R14
+copy of a repeated key counts as one, see `checks`) is paired by row_id with a
+line of the other side left without a partner, when both sides have a row_id
+column; otherwise it stays unmatched. Two lines with complete but
 different keys are never paired: that is one line only in A and one only in B.
 
 A paired line "differs" when any column both sides have, except row_id (a
@@ -25,7 +25,6 @@ import polars as pl
 from ramu_cli.diff.sides import COMPARED, FILE_ROW, KEY, LIQUIDATION_TABLE
 
 ONLY_A, ONLY_B, CHANGED = "only_a", "only_b", "changed"
-KINDS = (ONLY_A, ONLY_B, CHANGED)
 BY_KEY, BY_ROW_ID = "key", "row_id"
 # Shown side by side first, after the key: what the contract names.
 MAIN = ("status", "reasons", "allowed", "payable")
