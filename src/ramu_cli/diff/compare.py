@@ -113,10 +113,10 @@ def pair(a: pl.DataFrame, b: pl.DataFrame, by_row_id: bool) -> Pairing:
             .when(pl.col("digest_a") != pl.col("digest_b")).then(pl.lit(CHANGED)))
     candidates, transitions = [], []
     for part in _parts(_suffixed(a, "a"), _suffixed(b, "b"), by_row_id):
-        part = part.lazy().with_columns(kind=kind, payable_delta=_delta())
-        candidates.append(part.filter(pl.col("kind").is_not_null())
+        lines = part.lazy().with_columns(kind=kind, payable_delta=_delta())
+        candidates.append(lines.filter(pl.col("kind").is_not_null())
                           .select("kind", "matched_by", f"{FILE_ROW}_a", f"{FILE_ROW}_b"))
-        transitions.append(_transitions(part))
+        transitions.append(_transitions(lines))
     found = pl.collect_all([pl.concat(candidates), pl.concat(transitions)])
     totals = (found[1].group_by("status_a", "status_b").agg(pl.exclude("status_a", "status_b").sum())
               .sort("status_a", "status_b", nulls_last=True))
