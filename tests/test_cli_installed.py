@@ -17,7 +17,7 @@ from ramu_cli.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "2026-10"
 RAMU = shutil.which("ramu", path=str(Path(sys.executable).parent)) or shutil.which("ramu")
-COMMANDS = ["liquidate", "remittances", "validate", "samples", "verify", "commit"]
+COMMANDS = ["liquidate", "remittances", "validate", "samples", "verify", "commit", "diff"]
 
 
 @pytest.mark.skipif(RAMU is None, reason="la commande ramu n'est pas installée dans cet environnement")

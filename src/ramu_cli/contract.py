@@ -74,6 +74,9 @@ class Column:
     # Other headings accepted for this column (compared lower-cased): the French
     # headings of a sheet ramu wrote for people and that comes back filled in.
     aliases: tuple[str, ...] = ()
+    # A Parquet list of strings is accepted and read as its items joined by a space
+    # (a liquidation's `reasons`); any other nested column makes the file unusable.
+    list_as_text: bool = False
 
     @property
     def dtype(self) -> pl.DataType:

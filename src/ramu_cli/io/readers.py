@@ -138,6 +138,8 @@ def _as_text(expr: pl.Expr, dtype: pl.DataType, column: Column) -> pl.Expr:
         text = _whole_text(expr, dtype)
     elif isinstance(dtype, pl.Datetime) or dtype == pl.Date:
         text = expr.cast(pl.Date).dt.strftime("%Y-%m-%d")
+    elif isinstance(dtype, pl.List):  # e.g. a liquidation's `reasons`: items joined by a space
+        text = expr.cast(pl.List(pl.String)).list.join(" ")
     elif dtype == pl.Boolean:
         text = expr.cast(pl.String).str.to_lowercase()
     else:
@@ -155,6 +157,10 @@ class TableScan:
     table: Table
     raw: pl.LazyFrame          # row_id + contract columns, as text or native
     native: frozenset[str]     # columns whose Parquet type is already the logical one
+    present: frozenset[str] = frozenset()  # contract columns the file has (absent optional ones read as null)
+    # Name of the file row number column. A table that has a `row_id` column of its
+    # own (a liquidation table) gets its row numbers under another name.
+    index: str = ROW_ID
 
     @property
     def label(self) -> str:
@@ -195,7 +201,7 @@ class TableScan:
         names = self.table.names
         any_fault = pl.any_horizontal([pl.col(f"__f_{n}").is_not_null() for n in names])
         return self._checked.select(
-            pl.col(ROW_ID), *[pl.col(f"__t_{n}").alias(n) for n in names],
+            pl.col(self.index), *[pl.col(f"__t_{n}").alias(n) for n in names],
             any_fault.alias("cell_fault"))
 
     def problems(self) -> pl.LazyFrame:
@@ -205,17 +211,20 @@ class TableScan:
         # One pass over the file keeps the (few) faulty rows; they are then
         # split cell by cell in memory instead of re-reading the file per column.
         faulty = (self._checked.filter(pl.any_horizontal([f.is_not_null() for f in faults]))
-                  .select(ROW_ID, *[pl.col(n).cast(pl.String) for n in names], *faults)
+                  .select(self.index, *[pl.col(n).cast(pl.String) for n in names], *faults)
                   .collect().lazy())
         parts = [faulty.filter(pl.col(f"__f_{n}").is_not_null()).select(
-                     pl.col(ROW_ID), pl.lit(n).alias("column"), pl.col(n).alias("value"),
+                     pl.col(self.index), pl.lit(n).alias("column"), pl.col(n).alias("value"),
                      pl.col(f"__f_{n}").alias("message"))
                  for n in names]
-        return pl.concat(parts).sort(ROW_ID, "column")
+        return pl.concat(parts).sort(self.index, "column")
 
 
-def scan_table(path: Path, table: Table) -> TableScan:
-    """Open `path` as `table`: checks the columns now, reads the rows lazily."""
+def scan_table(path: Path, table: Table, index: str = ROW_ID) -> TableScan:
+    """Open `path` as `table`: checks the columns now, reads the rows lazily.
+
+    The file row number (1 for the first data row) is the column `index`.
+    """
     lf = _open_raw(path, table)
     try:
         schema = lf.collect_schema()
@@ -229,10 +238,12 @@ def scan_table(path: Path, table: Table) -> TableScan:
         raise InputError(
             f"{path} : colonne(s) obligatoire(s) absente(s) : {cols}. Le fichier des "
             f"{table.label_fr} doit avoir les colonnes {', '.join(table.required_names)}.",
-            [Problem(str(path), "colonne obligatoire absente", column=m, row=1) for m in missing])
+            [Problem(str(path), "colonne obligatoire absente", column=m, row=1, code="missing_column")
+             for m in missing])
     if path.suffix.lower() == ".parquet":
-        _check_parquet_numbers(path, lf, {c.name: present[c.name] for c in table.columns
-                                          if c.name in present})
+        _check_parquet_numbers(path, lf, {c.name: source for c in table.columns
+                                          if (source := sources[c.name]) is not None
+                                          and not (c.list_as_text and isinstance(schema[source], pl.List))})
     exprs, native = [], set()
     for column in table.columns:
         source = sources[column.name]
@@ -246,8 +257,12 @@ def scan_table(path: Path, table: Table) -> TableScan:
             exprs.append(expr.cast(column.dtype).alias(column.name))
         else:
             exprs.append(_as_text(expr, dtype, column).alias(column.name))
-    raw = lf.select(exprs).with_row_index(ROW_ID, offset=1).with_columns(pl.col(ROW_ID).cast(pl.Int64))
-    return TableScan(path, table, raw, frozenset(native))
+    # The row number comes first, so a filter on it runs before any cell is converted
+    # (under a name no file uses: the file's own columns are still all there).
+    raw = (lf.with_row_index("__ramu_row__", offset=1)
+           .select(pl.col("__ramu_row__").cast(pl.Int64).alias(index), *exprs))
+    found = frozenset(c.name for c in table.columns if sources[c.name] is not None)
+    return TableScan(path, table, raw, frozenset(native), found, index)
 
 
 def _not_whole(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -299,6 +314,8 @@ def _whole_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         expr = pl.when(expr.is_not_nan()).then(expr)
     as_int = expr.cast(pl.Int64, strict=False)
     return pl.when(as_int.is_not_null()).then(as_int.cast(pl.String)).otherwise(expr.cast(pl.String))
+
+
 def _heading(column: Column, present: dict[str, str]) -> str | None:
     """The file's heading for `column`: its name, else the first of its aliases found."""
     for name in (column.name, *column.aliases):
@@ -335,5 +352,5 @@ def collect_problems(scan: TableScan, limit: int | None = None) -> list[Problem]
         df = lf.collect()
     except Exception as exc:
         raise _read_error(scan.path, exc) from exc
-    return [Problem(scan.label, r["message"], column=r["column"], row=r[ROW_ID], value=r["value"])
+    return [Problem(scan.label, r["message"], column=r["column"], row=r[scan.index], value=r["value"])
             for r in df.iter_rows(named=True)]
