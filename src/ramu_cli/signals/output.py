@@ -21,8 +21,8 @@ CSV_COLUMNS = ["rank", "kind", "id", "name", "level", "indicator", "label", "val
 
 
 def decimal_comma(expr: pl.Expr, decimals: int) -> pl.Expr:
-    """A float as text rounded to `decimals`, decimal comma, no trailing ",0": 3.50 → "3,5", 4.0 → "4"."""
-    text = expr.round(decimals).cast(pl.String)
+    """A float as text rounded half up to `decimals`, decimal comma, no trailing ",0": 3.50 → "3,5", 4.0 → "4"."""
+    text = expr.round(decimals, mode="half_away_from_zero").cast(pl.String)
     return text.str.replace(r"\.0$", "").str.replace(".", ",", literal=True)
 
 

@@ -71,7 +71,7 @@ def thresholds_from_policy(doc: Mapping, source: str = "policy.toml") -> SignalT
     unknown = sorted(k for k in section if k not in known)
     if unknown:
         raise InputError(
-            f"{source} : clé(s) inconnue(s) dans [{SECTION}] : {', '.join(unknown)} (clés possibles : "
+            f"{source} : clé(s) inconnue(s) : {', '.join(f'[{SECTION}] {k}' for k in unknown)} (clés possibles : "
             f"{', '.join(sorted(known))}). Corrigez l'orthographe ou retirez-les.",
             [Problem(source, "clé inconnue", column=f"[{SECTION}] {k}", code="unknown_policy_key")
              for k in unknown])
