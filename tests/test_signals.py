@@ -150,7 +150,7 @@ def test_the_six_provider_indicators_by_hand():
     # lines 1–2 REJECTED (payable 0), line 3 REDUCED with A01; line 1 is an emergency;
     # lines 5–8 are an act limited to 3 units, billed 3, 3, 1, 4 (at or above the max: 3 of 4).
     rows = provider_lines("P", 8, rejected=2, a01=1, emergencies=1)
-    for row, qty in zip(rows[4:], (3, 3, 1, 4)):
+    for row, qty in zip(rows[4:], (3, 3, 1, 4), strict=True):
         row.update(act_code="MED", max_qty=3, quantity=qty)
     values = provider_values(provider_counts(frame(rows))).collect().row(0, named=True)
     assert values == {

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from liq_helpers import explain, invoke
 
+from liq_helpers import explain, invoke
 from ramu_cli.contract import INVOICES
 from ramu_cli.io.readers import scan_table
 from ramu_cli.samples_abuse import PLANTED_VISITS, plant_abusers
@@ -72,7 +72,7 @@ def test_planted_provider_flagged_by_its_indicator(planted_run, signals, indicat
 
 def test_planted_beneficiaries_flagged_for_their_providers(planted_run, signals):
     flagged = signals.filter(pl.col("indicator") == "distinct_providers")
-    values = dict(zip(flagged["id"].to_list(), flagged["value"].to_list()))
+    values = dict(zip(flagged["id"].to_list(), flagged["value"].to_list(), strict=True))
     for bid in planted_run["planted"].beneficiaries:
         assert values.get(bid, 0) >= PLANTED_VISITS, bid
 
