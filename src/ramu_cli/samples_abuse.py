@@ -50,24 +50,35 @@ class PlantedAbuse:
 
 
 def _with_positions(invoices: pl.DataFrame) -> pl.DataFrame:
-    """Row index `_row`, invoice number `_inv` (per provider and invoice id) and position `_pos`."""
-    df = invoices.with_row_index("_row")
-    numbers = (df.select("provider_id", "invoice_id").unique(maintain_order=True)
-               .with_row_index("_inv").with_columns(pl.col("_inv").cast(pl.Int64)))
-    df = df.join(numbers, on=["provider_id", "invoice_id"], how="left", nulls_equal=True, maintain_order="left")
-    return df.with_columns(_pos=pl.int_range(pl.len()).over("_inv").cast(pl.Int64))
+    """Row index `_row`, invoice number `_inv` and position in the invoice `_pos`.
+
+    An invoice is a run of consecutive rows with the same provider and invoice id,
+    as the generator writes them: cumulative sums, no join or window over 10 million keys.
+    """
+    df = invoices.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    new_invoice = ((pl.col("provider_id") != pl.col("provider_id").shift(1))
+                   | (pl.col("invoice_id") != pl.col("invoice_id").shift(1))).fill_null(True)
+    df = df.with_columns(_inv=new_invoice.cast(pl.Int64).cum_sum() - 1,
+                         _start=pl.when(new_invoice).then(pl.col("_row")).forward_fill())
+    return df.with_columns(_pos=pl.col("_row") - pl.col("_start")).drop("_start")
 
 
-def _provider_stats(df: pl.DataFrame, providers: pl.DataFrame) -> pl.DataFrame:
-    stats = (df.filter(pl.col("provider_id").is_not_null()).group_by("provider_id")
-             .agg(pl.len().alias("lines"), pl.col("beneficiary_id").drop_nulls().n_unique().alias("bens")))
+def _heads(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per invoice (its first line): `_inv`, provider, beneficiary and `size` in lines."""
+    heads = df.filter(pl.col("_pos") == 0).select("_inv", "_row", "provider_id", "beneficiary_id")
+    return heads.with_columns(size=(pl.col("_row").shift(-1).fill_null(df.height) - pl.col("_row"))).drop("_row")
+
+
+def _provider_stats(heads: pl.DataFrame, providers: pl.DataFrame) -> pl.DataFrame:
+    """Lines, beneficiaries (of the invoices' first lines) and lines per beneficiary of each known provider."""
+    stats = (heads.filter(pl.col("provider_id").is_not_null()).group_by("provider_id")
+             .agg(pl.col("size").sum().alias("lines"), pl.col("beneficiary_id").drop_nulls().n_unique().alias("bens")))
     return (stats.join(providers.select("provider_id", "level"), on="provider_id", how="inner")
             .with_columns(lpb=pl.col("lines") / pl.col("bens")).sort("provider_id"))
 
 
-def choose_providers(df: pl.DataFrame, providers: pl.DataFrame, rng: np.random.Generator) -> dict[str, str]:
+def choose_providers(stats: pl.DataFrame, rng: np.random.Generator) -> dict[str, str]:
     """One distinct provider per abuse, at a level with enough peers; {} for an abuse with none."""
-    stats = _provider_stats(df, providers)
     eligible = stats.filter(pl.col("lines") >= 30)
     sizes = dict(eligible.group_by("level").len().iter_rows())
     levels = sorted((lv for lv, n in sizes.items() if n >= PLANTED_MIN_LEVEL_PEERS), key=lambda lv: (-sizes[lv], lv))
@@ -84,9 +95,10 @@ def choose_providers(df: pl.DataFrame, providers: pl.DataFrame, rng: np.random.G
 
 def _at_max_qty(df: pl.DataFrame, provider: str, acts: pl.DataFrame) -> pl.DataFrame:
     """Every readable quantity of `provider` set to its act's max_qty."""
-    maxq = with_max_qty(df.lazy().select("_row", "act_code", "service_date"), acts).collect()["max_qty"]
-    hit = (pl.col("provider_id") == provider) & (pl.col("quantity") >= 1) & maxq.is_not_null()
-    return df.with_columns(quantity=pl.when(hit).then(maxq).otherwise(pl.col("quantity")))
+    own = df.filter((pl.col("provider_id") == provider) & (pl.col("quantity") >= 1))
+    capped = with_max_qty(own.lazy().select("_row", "act_code", "service_date"), acts).collect()
+    capped = capped.filter(pl.col("max_qty").is_not_null())
+    return df.with_columns(df["quantity"].scatter(capped["_row"], capped["max_qty"]))
 
 
 def _emergencies(df: pl.DataFrame, provider: str, rng: np.random.Generator) -> pl.DataFrame:
@@ -99,15 +111,22 @@ def _emergencies(df: pl.DataFrame, provider: str, rng: np.random.Generator) -> p
     return df.with_columns(emergency=pl.col("emergency") | pl.col("_inv").is_in(picked.to_list()))
 
 
-def _copy_invoices(df: pl.DataFrame, targets: np.ndarray, sources: np.ndarray) -> pl.DataFrame:
-    """Each target invoice takes CONTENT of its source's lines at the same positions."""
+def _copied_rows(df: pl.DataFrame, targets: np.ndarray, sources: np.ndarray) -> pl.DataFrame:
+    """The target invoices' rows (`_row`) with the CONTENT of their source's lines at the same positions."""
     content = [c for c in CONTENT if c in df.columns]
     pairs = pl.DataFrame({"_inv": targets.astype(np.int64), "_src": sources.astype(np.int64)})
-    src = df.select(pl.col("_inv").alias("_src"), "_pos", *[pl.col(c).alias(f"_new_{c}") for c in content])
-    new = df.join(pairs, on="_inv", how="left").join(src, on=["_src", "_pos"], how="left")
-    hit = pl.col("_src").is_not_null()
-    return new.with_columns([pl.when(hit).then(pl.col(f"_new_{c}")).otherwise(pl.col(c)).alias(c)
-                             for c in content]).select(df.columns)
+    src = (df.filter(pl.col("_inv").is_in(np.unique(sources).tolist()))
+           .select(pl.col("_inv").alias("_src"), "_pos", *content))
+    return (df.filter(pl.col("_inv").is_in(targets.tolist())).select("_row", "_inv", "_pos")
+            .join(pairs, on="_inv").join(src, on=["_src", "_pos"], how="inner").sort("_row")
+            .select("_row", *content))
+
+
+def _apply(df: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Write `rows` (from _copied_rows) into the whole frame `df` at their `_row` (one scatter per column)."""
+    if rows.is_empty():
+        return df
+    return df.with_columns([df[c].scatter(rows["_row"], rows[c]) for c in rows.columns if c != "_row"])
 
 
 def _new_duplicates(before: pl.DataFrame, after: pl.DataFrame) -> set[int]:
@@ -122,53 +141,46 @@ def _new_duplicates(before: pl.DataFrame, after: pl.DataFrame) -> set[int]:
     return set(after.filter(pl.col("_row").is_in(list(new_rows)))["_inv"].to_list())
 
 
-def _copy_without_duplicates(df: pl.DataFrame, targets: np.ndarray, sources: np.ndarray,
-                             scope: pl.Expr) -> pl.DataFrame:
-    """_copy_invoices, leaving out the copies that would make R09 duplicates (each round drops some)."""
-    while targets.size:
-        after = _copy_invoices(df, targets, sources)
-        bad = _new_duplicates(df.filter(scope), after.filter(scope))
-        if not bad:
-            return after
-        keep = ~np.isin(targets, list(bad))
-        targets, sources = targets[keep], sources[keep]
-    return df
-
-
-def _fewer_patients(df: pl.DataFrame, provider: str, level_lpb: float, rng: np.random.Generator) -> pl.DataFrame:
-    """Re-bill `provider`'s invoices to a few kept ones' patients: LINES_FACTOR × the peers' lines per patient."""
-    own = df.filter((pl.col("provider_id") == provider) & pl.col("beneficiary_id").is_not_null())
-    invs = (own.group_by("_inv").agg(pl.len().alias("size"), pl.col("beneficiary_id").first())
-            .sort("_inv"))
+def _fewer_patients(df: pl.DataFrame, heads: pl.DataFrame, provider: str, level_lpb: float,
+                    rng: np.random.Generator) -> pl.DataFrame:
+    """`provider`'s re-billed rows: LINES_FACTOR × the peers' lines per patient, no R09 duplicate made."""
+    own = df.filter(pl.col("provider_id") == provider)
+    invs = heads.filter((pl.col("provider_id") == provider) & pl.col("beneficiary_id").is_not_null())
     firsts = invs.unique("beneficiary_id", keep="first", maintain_order=True)
-    want = max(1, round(own.height / (LINES_FACTOR * level_lpb)))
+    want = max(1, round(int(invs["size"].sum()) / (LINES_FACTOR * level_lpb)))
     biggest = int(firsts.sort("size", "_inv", descending=[True, False])["_inv"][0])
     others = firsts.filter(pl.col("_inv") != biggest)["_inv"].to_numpy()
     kept = np.concatenate([[biggest], rng.choice(others, min(want - 1, others.size), replace=False)])
     kept_sizes = invs.filter(pl.col("_inv").is_in(kept.tolist())).sort("_inv")
     k_inv, k_size = kept_sizes["_inv"].to_numpy(), kept_sizes["size"].to_numpy()
-    rest = invs.filter(~pl.col("_inv").is_in(kept.tolist()))
     targets, sources = [], []
-    for inv, size in rest.select("_inv", "size").iter_rows():
+    for inv, size in invs.filter(~pl.col("_inv").is_in(kept.tolist())).select("_inv", "size").iter_rows():
         fits = k_inv[k_size >= size]
         if fits.size:
             targets.append(inv)
             sources.append(int(fits[int(rng.integers(fits.size))]))
-    return _copy_without_duplicates(df, np.array(targets, np.int64), np.array(sources, np.int64),
-                                    pl.col("provider_id") == provider)
+    t, s = np.array(targets, np.int64), np.array(sources, np.int64)
+    while t.size:     # each round leaves out the copies that would duplicate a line
+        rows = _copied_rows(own, t, s)
+        bad = _new_duplicates(own, own.update(rows, on="_row", include_nulls=True))
+        if not bad:
+            return rows
+        keep = ~np.isin(t, list(bad))
+        t, s = t[keep], s[keep]
+    return _copied_rows(own, t, s)
 
 
-def _many_providers(df: pl.DataFrame, providers: pl.DataFrame, avoid: list[str],
+def _many_providers(df: pl.DataFrame, heads: pl.DataFrame, providers: pl.DataFrame, avoid: list[str],
                     rng: np.random.Generator) -> tuple[pl.DataFrame, list[str]]:
-    """PLANTED_BENEFICIARIES patients, each also billed by PLANTED_VISITS − 1 other providers of its level."""
-    inv = (df.filter(pl.col("beneficiary_id").is_not_null() & ~pl.col("provider_id").is_in(avoid))
-           .group_by("_inv").agg(pl.len().alias("size"), pl.col("provider_id").first(),
-                                 pl.col("beneficiary_id").first())
+    """Rows re-billed so that PLANTED_BENEFICIARIES patients are each also billed by
+    PLANTED_VISITS − 1 other providers of their level; and who they are."""
+    inv = (heads.filter(pl.col("beneficiary_id").is_not_null() & ~pl.col("provider_id").is_in(avoid))
            .join(providers.select("provider_id", "level"), on="provider_id", how="inner").sort("_inv"))
     spread = inv.group_by("level").agg(pl.col("provider_id").n_unique().alias("n"))
     wide = spread.filter(pl.col("n") >= PLANTED_VISITS)["level"].to_list()
     used: set[int] = set()
     planted: list[str] = []
+    targets, sources = [], []
     for _ in range(4 * PLANTED_BENEFICIARIES):
         big = inv.filter((pl.col("size") >= 3) & pl.col("level").is_in(wide) & ~pl.col("_inv").is_in(list(used)))
         if big.is_empty() or len(planted) == PLANTED_BENEFICIARIES:
@@ -181,11 +193,12 @@ def _many_providers(df: pl.DataFrame, providers: pl.DataFrame, avoid: list[str],
         cand = cand[rng.permutation(cand.height)].unique("provider_id", keep="first", maintain_order=True)
         if cand.height < PLANTED_VISITS - 1:
             continue
-        targets = cand["_inv"].to_numpy()[:PLANTED_VISITS - 1]
-        df = _copy_invoices(df, targets, np.full(targets.size, src["_inv"]))
-        used.update(targets.tolist())
+        picked = cand["_inv"].to_list()[:PLANTED_VISITS - 1]
+        targets += picked
+        sources += [src["_inv"]] * len(picked)
+        used.update(picked)
         planted.append(src["beneficiary_id"])
-    return df, planted
+    return _copied_rows(df, np.array(targets, np.int64), np.array(sources, np.int64)), planted
 
 
 def plant_abusers(invoices: pl.DataFrame, providers: pl.DataFrame, acts: pl.DataFrame,
@@ -199,15 +212,19 @@ def plant_abusers(invoices: pl.DataFrame, providers: pl.DataFrame, acts: pl.Data
     chunk of the same batch.
     """
     df = _with_positions(invoices)
-    chosen = choose_providers(df, providers, rng) if chosen is None else dict(chosen)
-    stats = _provider_stats(df, providers)
+    heads = _heads(df)
+    stats = _provider_stats(heads, providers)
+    chosen = choose_providers(stats, rng) if chosen is None else dict(chosen)
     if code_provider := chosen.get("share_at_max_qty"):
         df = _at_max_qty(df, code_provider, acts)
     if code_provider := chosen.get("share_emergency"):
         df = _emergencies(df, code_provider, rng)
+    copies = []
     if code_provider := chosen.get("lines_per_beneficiary"):
         level = stats.filter(pl.col("provider_id") == code_provider)["level"].item()
         peers = stats.filter((pl.col("level") == level) & (pl.col("lines") >= 30))
-        df = _fewer_patients(df, code_provider, float(peers.select(pl.col("lpb").median()).item() or 1.0), rng)
-    df, planted = _many_providers(df, providers, list(chosen.values()), rng)
+        level_lpb = float(peers.select(pl.col("lpb").median()).item() or 1.0)
+        copies.append(_fewer_patients(df, heads, code_provider, level_lpb, rng))
+    rows, planted = _many_providers(df, heads, providers, list(chosen.values()), rng)
+    df = _apply(df, pl.concat([*copies, rows]))
     return df.select(invoices.columns), PlantedAbuse(providers=chosen, beneficiaries=planted)

@@ -23,6 +23,7 @@ from ramu_cli.signals.indicators import (
     PROVIDER_INDICATORS,
     REQUIRED_COLUMNS,
     beneficiary_counts,
+    pair_counts,
     provider_counts,
     provider_values,
 )
@@ -56,8 +57,11 @@ def with_max_qty(lines: pl.LazyFrame, acts: pl.DataFrame) -> pl.LazyFrame:
     validity period holds the service date, found by an equi-join on the
     batch's few distinct service dates.
     """
-    dates = lines.select("service_date").drop_nulls().unique()
-    in_force = (dates.join(acts.lazy().select("act_code", "max_qty", "valid_from", "valid_to"), how="cross")
+    dates = lines.select("service_date").drop_nulls().unique().with_columns(_all=pl.lit(0))
+    # An equi-join on a constant, not how="cross": polars 2.1 panics when a cross join
+    # sits under the cached subplan of compute_signals.
+    periods = acts.lazy().select("act_code", "max_qty", "valid_from", "valid_to", _all=pl.lit(0))
+    in_force = (dates.join(periods, on="_all")
                 .filter((pl.col("valid_from") <= pl.col("service_date"))
                         & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("service_date"))))
                 .select("act_code", "service_date", pl.col("max_qty").cast(pl.Int64)))
@@ -77,9 +81,9 @@ def _peer_scores(values: pl.LazyFrame, t: SignalThresholds) -> pl.LazyFrame:
     return long.with_columns(robust_z=pl.when(pl.col("peer_mad") > 0).then(z))
 
 
-def provider_signals(lines: pl.LazyFrame, t: SignalThresholds) -> pl.LazyFrame:
+def provider_signals(lines: pl.LazyFrame, t: SignalThresholds, pairs: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """One row per flagged (provider, indicator)."""
-    scores = _peer_scores(provider_values(provider_counts(lines)), t)
+    scores = _peer_scores(provider_values(provider_counts(lines, pairs)), t)
     flagged = scores.filter((pl.col("peers") >= t.min_peers) & (pl.col("robust_z") > t.z_threshold))
     return flagged.select(
         pl.lit("provider").alias("kind"), pl.col("provider_id").alias("id"), "level", "indicator",
@@ -87,9 +91,9 @@ def provider_signals(lines: pl.LazyFrame, t: SignalThresholds) -> pl.LazyFrame:
         pl.lit(float(t.z_threshold)).alias("threshold"), "lines")
 
 
-def beneficiary_signals(lines: pl.LazyFrame, t: SignalThresholds) -> pl.LazyFrame:
+def beneficiary_signals(lines: pl.LazyFrame, t: SignalThresholds, pairs: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """One row per flagged (beneficiary, indicator): distinct providers, lines in the month."""
-    counts = beneficiary_counts(lines)
+    counts = beneficiary_counts(lines, pairs)
     limits = {"distinct_providers": t.beneficiary_providers, "beneficiary_lines": t.beneficiary_lines}
     parts = [counts.filter(pl.col(i.code) >= limits[i.code]).select(
         pl.lit("beneficiary").alias("kind"), pl.col("beneficiary_id").alias("id"),
@@ -114,7 +118,10 @@ def compute_signals(lines: pl.LazyFrame, thresholds: SignalThresholds | None = N
     if missing:
         raise ValueError(f"signals: colonnes absentes des lignes liquidées : {', '.join(missing)}")
     lines = lines.select(REQUIRED_COLUMNS)
-    both = pl.concat([provider_signals(lines, t), beneficiary_signals(lines, t)])
+    # One grouping by (provider, beneficiary) gives both distinct counts; it is the
+    # costliest step, and polars computes a shared subplan once only when told (cache).
+    pairs = pair_counts(lines).cache()
+    both = pl.concat([provider_signals(lines, t, pairs), beneficiary_signals(lines, t, pairs)])
     labels = pl.LazyFrame({"indicator": list(INDICATORS), "label": [i.label for i in INDICATORS.values()],
                            "_order": list(range(len(INDICATORS)))})
     sort_key = pl.coalesce("robust_z", "value")

@@ -49,19 +49,26 @@ REQUIRED_COLUMNS = ("provider_id", "beneficiary_id", "quantity", "status", "reas
                     "level", "emergency", "max_qty")
 
 
-def provider_counts(lines: pl.LazyFrame) -> pl.LazyFrame:
+def pair_counts(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines per (provider, beneficiary) pair: both distinct counts come from this one grouping."""
+    return lines.group_by("provider_id", "beneficiary_id").agg(pl.len().cast(pl.Int64).alias("pair_lines"))
+
+
+def provider_counts(lines: pl.LazyFrame, pairs: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """One row per provider: level, lines and the counts every indicator is built from.
 
     A line with no readable provider belongs to no provider. `capped` counts the
     lines whose act allows more than one unit (max_qty ≥ 2): a consultation
     limited to 1 is always "at its maximum" and says nothing.
     """
+    pairs = pair_counts(lines) if pairs is None else pairs
+    distinct = (pairs.filter(pl.col("provider_id").is_not_null() & pl.col("beneficiary_id").is_not_null())
+                .group_by("provider_id").agg(pl.len().cast(pl.Int64).alias("beneficiaries")))
     capped = pl.col("max_qty") >= 2
-    return (lines.filter(pl.col("provider_id").is_not_null())
+    sums = (lines.filter(pl.col("provider_id").is_not_null())
             .group_by("provider_id")
             .agg(pl.col("level").first(),
                  pl.len().cast(pl.Int64).alias("lines"),
-                 pl.col("beneficiary_id").drop_nulls().n_unique().cast(pl.Int64).alias("beneficiaries"),
                  pl.col("payable").sum().cast(pl.Int64).alias("payable"),
                  pl.col("reasons").list.contains("A01").sum().cast(pl.Int64).alias("cut_to_tariff"),
                  (pl.col("status") == "REJECTED").sum().cast(pl.Int64).alias("rejected"),
@@ -69,6 +76,8 @@ def provider_counts(lines: pl.LazyFrame) -> pl.LazyFrame:
                  capped.fill_null(False).sum().cast(pl.Int64).alias("capped"),
                  (capped & (pl.col("quantity") >= pl.col("max_qty"))).fill_null(False)
                  .sum().cast(pl.Int64).alias("at_max_qty")))
+    return (sums.join(distinct, on="provider_id", how="left")
+            .with_columns(pl.col("beneficiaries").fill_null(0)))
 
 
 def provider_values(counts: pl.LazyFrame) -> pl.LazyFrame:
@@ -91,9 +100,10 @@ def provider_values(counts: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def beneficiary_counts(lines: pl.LazyFrame) -> pl.LazyFrame:
+def beneficiary_counts(lines: pl.LazyFrame, pairs: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """One row per beneficiary: distinct providers and lines in the month, whatever their status."""
-    return (lines.filter(pl.col("beneficiary_id").is_not_null())
+    pairs = pair_counts(lines) if pairs is None else pairs
+    return (pairs.filter(pl.col("beneficiary_id").is_not_null())
             .group_by("beneficiary_id")
-            .agg(pl.col("provider_id").drop_nulls().n_unique().cast(pl.Int64).alias("distinct_providers"),
-                 pl.len().cast(pl.Int64).alias("beneficiary_lines")))
+            .agg(pl.col("provider_id").count().cast(pl.Int64).alias("distinct_providers"),
+                 pl.col("pair_lines").sum().cast(pl.Int64).alias("beneficiary_lines")))
