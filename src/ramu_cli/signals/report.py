@@ -88,8 +88,8 @@ def _charts(flagged: pl.DataFrame) -> list[Markup]:
         if rows:
             parts.append((ind, rows))
     label_w = label_width([r for _, rows in parts for r in rows])
-    return [median_chart(rows, f"{ind.label} : prestataires signalés et médiane de leurs pairs", label_w=label_w)
-            for ind, rows in parts]
+    title = "{} : prestataires signalés (rangés par z robuste) et médiane de leurs pairs"
+    return [median_chart(rows, title.format(ind.label), label_w=label_w) for ind, rows in parts]
 
 
 def render_signals_section(signals: pl.DataFrame, thresholds: SignalThresholds | None = None,
