@@ -118,3 +118,11 @@ def test_same_providers_in_another_chunk(planted_run, acts):
     _, again = plant_abusers(planted_run["original"], planted_run["providers"], acts,
                              np.random.default_rng([SEED, 12]), chosen=first)
     assert again.providers == first
+
+
+def test_nothing_planted_where_no_level_has_peers(planted_run, acts):
+    # 100 lines: no provider reaches 40 lines, so no provider abuse can be planted.
+    head = planted_run["original"].head(100)
+    out, planted = plant_abusers(head, planted_run["providers"], acts, np.random.default_rng([SEED, 11]))
+    assert planted.providers == {} and out.height == 100
+    assert out.select(KEYS).equals(head.select(KEYS))
