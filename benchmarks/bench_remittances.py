@@ -117,7 +117,8 @@ def main() -> int:
         transfers.write_parquet(batch / "remittances.parquet")
         rows = contrib.height + transfers.height
         print(f"generated {contrib.height:,} contributions + {transfers.height:,} transfers "
-              f"in {time.perf_counter() - t0:.1f} s ({(batch / 'contributions.parquet').stat().st_size / 1e6:.0f} MB parquet)")
+              f"in {time.perf_counter() - t0:.1f} s "
+              f"({(batch / 'contributions.parquet').stat().st_size / 1e6:.0f} MB parquet)")
         del contrib, transfers
 
         cmd = [ramu_executable(), "remittances", str(batch), "--out", str(out),
