@@ -16,9 +16,11 @@ if the installed `ramu liquidate --help` offers it) and the peer. Each child's
 wall seconds and peak RSS come from the kernel (`os.wait4`). The table gives
 medians, and the ratios ramu/peer as the median of the ratios pair by pair:
 on a shared machine absolute times are noisy, ratios of runs made side by side
-much less. Then ramu's and the peer's `liquidation.parquet` are compared row by
-row (the peer is the cross-check of the rules): differing rows per column, by
-(status, reason) on each side, and a few examples.
+much less. CPU seconds (user + system, every thread) are printed too: other
+people's load stretches wall time far more than CPU time. Then ramu's and the
+peer's `liquidation.parquet` are compared row by row (the peer is the
+cross-check of the rules): differing rows per column, by (status, reason) on
+each side, and a few examples.
 
 --scale measures each size once (or --repeat times), records every point in
 benchmarks/scale.json (points of later runs are merged in, so 5 and 10 million
@@ -63,10 +65,11 @@ class Run:
     seconds: float
     rss_mib: float
     repeat: int
+    cpu: float = 0.0      # user + system seconds of the child, every thread
 
 
-def timed(cmd: list[str], log: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process, measured by the kernel (wait4)."""
+def timed(cmd: list[str], log: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds of one child process, measured by the kernel (wait4)."""
     with log.open("wb") as out:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -75,7 +78,7 @@ def timed(cmd: list[str], log: Path) -> tuple[float, float]:
         child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         sys.exit(f"{' '.join(cmd)} : code de sortie {child.returncode}\n{log.read_text(errors='replace')[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024  # Linux: KiB
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
 
 
 def offers_no_documents(ramu: str) -> bool:
@@ -119,9 +122,9 @@ def measure(args: argparse.Namespace, ramu: str, invoices: int, repeat: int, no_
     for i in range(repeat):
         for variant, (cmd, out) in cmds.items():
             shutil.rmtree(out, ignore_errors=True)  # neither pays for removing a previous output
-            seconds, rss = timed(cmd, batch.parent / f"{variant.replace(' ', '')}.log")
-            runs.append(Run(variant, invoices, seconds, rss, i))
-            print(f"  [{i + 1}/{repeat}] {variant:<20} {seconds:8.2f} s {rss:8,.0f} MiB   "
+            seconds, rss, cpu = timed(cmd, batch.parent / f"{variant.replace(' ', '')}.log")
+            runs.append(Run(variant, invoices, seconds, rss, i, cpu))
+            print(f"  [{i + 1}/{repeat}] {variant:<20} {seconds:8.2f} s {rss:8,.0f} MiB  CPU {cpu:7.2f} s  "
                   f"(charge {os.getloadavg()[0]:.1f})", flush=True)
     return runs, batch.parent
 
@@ -134,16 +137,18 @@ def pair_ratio(runs: list[Run], variant: str, attr: str) -> float | None:
 
 
 def print_table(runs: list[Run]) -> None:
-    print(f"\n{'variant':<22}{'lines':>12}{'seconds':>10}{'lines/s':>12}{'peak RSS MiB':>14}"
-          f"{'wall / peer':>13}{'RSS / peer':>12}   (médianes ; rapports : médiane des paires)")
+    print(f"\n{'variant':<22}{'lines':>12}{'seconds':>10}{'lines/s':>12}{'peak RSS MiB':>14}{'CPU s':>9}"
+          f"{'wall / peer':>13}{'RSS / peer':>12}{'CPU / peer':>12}   (médianes ; rapports : médiane des paires)")
     for variant in dict.fromkeys(r.variant for r in runs):
         mine = [r for r in runs if r.variant == variant]
         sec = statistics.median(r.seconds for r in mine)
         rss = statistics.median(r.rss_mib for r in mine)
+        cpu = statistics.median(r.cpu for r in mine)
         wall_ratio, rss_ratio = pair_ratio(runs, variant, "seconds"), pair_ratio(runs, variant, "rss_mib")
+        cpu_ratio = pair_ratio(runs, variant, "cpu")
         spread = f"  [{min(r.seconds for r in mine):.2f}–{max(r.seconds for r in mine):.2f} s]" if len(mine) > 1 else ""
-        print(f"{variant:<22}{mine[0].lines:>12,}{sec:>10.2f}{mine[0].lines / sec:>12,.0f}{rss:>14,.0f}"
-              f"{wall_ratio:>13.2f}{rss_ratio:>12.2f}{spread}")
+        print(f"{variant:<22}{mine[0].lines:>12,}{sec:>10.2f}{mine[0].lines / sec:>12,.0f}{rss:>14,.0f}{cpu:>9.1f}"
+              f"{wall_ratio:>13.2f}{rss_ratio:>12.2f}{cpu_ratio:>12.2f}{spread}")
 
 
 # --- agreement ---------------------------------------------------------------------------------
@@ -234,6 +239,7 @@ def scale(args: argparse.Namespace, ramu: str, no_docs: bool) -> None:
             compare(outs / "out-ramu" / "liquidation.parquet", outs / "out-peer" / "liquidation.parquet")
         points = [{"lines": n, "variant": v, "seconds": statistics.median(r.seconds for r in runs if r.variant == v),
                    "rss_mib": statistics.median(r.rss_mib for r in runs if r.variant == v),
+                   "cpu": statistics.median(r.cpu for r in runs if r.variant == v),
                    "repeats": args.repeat, "date": today, "load": round(os.getloadavg()[0], 1)}
                   for v in dict.fromkeys(r.variant for r in runs)]
         plot(record(points, args.json), args.png)  # after each size: an interrupted run keeps its points
