@@ -206,25 +206,29 @@ def plot(points: list[dict], png: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    panels = [("seconds", 1, "secondes (mur)", "Durée"), ("cpu", 1, "secondes CPU (tous les fils)", "Temps CPU"),
+              ("rss_mib", 1024, "Gio", "Mémoire de pointe (RSS)")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(15, 4.4))
     styles = {"ramu": "o-", "ramu --no-documents": "s--", "peer": "^-"}
+    labels = {"peer": "pair DuckDB", "ramu": "ramu (documents compris)"}
     for variant in dict.fromkeys(p["variant"] for p in points):
         mine = sorted((p for p in points if p["variant"] == variant), key=lambda p: p["lines"])
-        xs = [p["lines"] / 1e6 for p in mine]
-        label = {"peer": "pair DuckDB", "ramu": "ramu (documents compris)"}.get(variant, variant)
-        left.plot(xs, [p["seconds"] for p in mine], styles.get(variant, "x-"), label=label)
-        right.plot(xs, [p["rss_mib"] / 1024 for p in mine], styles.get(variant, "x-"), label=label)
-    left.set(xlabel="millions de lignes", ylabel="secondes (mur)", title="Durée")
-    right.set(xlabel="millions de lignes", ylabel="Gio", title="Mémoire de pointe (RSS)")
-    for ax in (left, right):
+        for ax, (key, unit, _, _) in zip(axes, panels, strict=True):
+            shown = [p for p in mine if key in p]
+            ax.plot([p["lines"] / 1e6 for p in shown], [p[key] / unit for p in shown],
+                    styles.get(variant, "x-"), label=labels.get(variant, variant))
+    for ax, (_, _, ylabel, title) in zip(axes, panels, strict=True):
+        ax.set(xlabel="millions de lignes", ylabel=ylabel, title=title)
         ax.grid(alpha=0.3)
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
         ax.legend()
     days = sorted({p["date"] for p in points})
-    fig.suptitle(f"ramu liquidate et le pair DuckDB, 2 cœurs partagés ({', '.join(days)})")
+    loads = [p["load"] for p in points if "load" in p]
+    fig.suptitle(f"ramu liquidate et le pair DuckDB, 2 cœurs partagés ({', '.join(days)} ; "
+                 f"charge de la machine {min(loads):.0f} à {max(loads):.0f})")
     fig.tight_layout()
-    fig.savefig(png, dpi=110)
+    fig.savefig(png, dpi=100)
     print(f"courbe : {png}")
 
 
