@@ -241,9 +241,10 @@ def scale(args: argparse.Namespace, ramu: str, no_docs: bool) -> None:
         print_table(runs)
         if not args.no_compare:
             compare(outs / "out-ramu" / "liquidation.parquet", outs / "out-peer" / "liquidation.parquet")
-        points = [{"lines": n, "variant": v, "seconds": statistics.median(r.seconds for r in runs if r.variant == v),
-                   "rss_mib": statistics.median(r.rss_mib for r in runs if r.variant == v),
-                   "cpu": statistics.median(r.cpu for r in runs if r.variant == v),
+        points = [{"lines": n, "variant": v,
+                   "seconds": round(statistics.median(r.seconds for r in runs if r.variant == v), 2),
+                   "rss_mib": round(statistics.median(r.rss_mib for r in runs if r.variant == v)),
+                   "cpu": round(statistics.median(r.cpu for r in runs if r.variant == v), 2),
                    "repeats": args.repeat, "date": today, "load": round(os.getloadavg()[0], 1)}
                   for v in dict.fromkeys(r.variant for r in runs)]
         plot(record(points, args.json), args.png)  # after each size: an interrupted run keeps its points

@@ -7,11 +7,13 @@ Not a test: a developer's probe to guide the streaming rewrite (issue 9).
 It calls, in the same order, the functions `commands/liquidate.py` and
 `documents_out.write_liquidation_documents` call, with a timer around each,
 and prints per step: wall seconds, CPU seconds (every thread: polars works on
-both cores), the process's peak RSS *during that step* (Linux: the high-water
-mark is reset before each step by writing 5 to /proc/self/clear_refs, then
-read from VmHWM) and the RSS left after it. A few "probe" rows re-run a part
-of a step on its own (the lookups, the pandera check) to split it: they are
-extra work, not part of the run, and are left out of the total.
+both cores; on a shared machine CPU seconds are far steadier than wall ones),
+the RSS before the step, the process's peak RSS *during that step* (Linux: the
+high-water mark is reset before each step by writing 5 to /proc/self/clear_refs,
+then read from VmHWM) and the rise. A few "probe" rows re-run a part
+of a step on its own, just after it (the lookups, the pandera check), to split
+it: they are extra work, not part of the run, left out of the totals
+(--no-probes skips them).
 
 It follows today's module layout; when issue 8 moves the liquidation core and
 documents_out, this file moves its imports with them.
@@ -67,9 +69,11 @@ class Step:
     peak_mib: float
     rss_after_mib: float
     probe: bool
+    rss_before_mib: float = 0.0
 
 
 STEPS: list[Step] = []
+PROBES = True
 
 
 def _status_kib(field: str) -> int:
@@ -84,10 +88,11 @@ def _cpu() -> float:
 @contextmanager
 def step(group: str, name: str, probe: bool = False):
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    before = _status_kib("VmRSS") / 1024
     start, cpu = time.perf_counter(), _cpu()
     yield
     STEPS.append(Step(group, name, time.perf_counter() - start, _cpu() - cpu,
-                      _status_kib("VmHWM") / 1024, _status_kib("VmRSS") / 1024, probe))
+                      _status_kib("VmHWM") / 1024, _status_kib("VmRSS") / 1024, probe, before))
     last = STEPS[-1]
     print(f"  {group:<12} {name:<44} {last.seconds:7.2f} s  peak {last.peak_mib:7,.0f} MiB", file=sys.stderr)
 
@@ -107,12 +112,13 @@ def decisions(batch: Path, tariffs_dir: Path, liquidation_date):
     with step("decisions", "duplicate flags R09/R13/R14"):
         flagged = duplicate_flags(typed.lazy(), ledger).collect()
         del typed
-    with step("decisions", "lookups alone (B, P, V, A, price, rate)", probe=True):
-        probe = _lookups(flagged.lazy(), registry, tariffs).collect()
-        del probe
     with step("decisions", "lookups + rules + masks + amounts"):
         df = decision_plan(flagged.lazy(), registry, tariffs, liquidation_date).collect()
-        del flagged
+    if PROBES:  # after the real step, so that its memory is not the probe's leftovers
+        with step("decisions", "lookups alone (B, P, V, A, price, rate)", probe=True):
+            probe = _lookups(flagged.lazy(), registry, tariffs).collect()
+            del probe
+    del flagged
     with step("decisions", "coverage gap check, drop helpers"):
         assert not df["coverage_missing"].any()
         lines = df.drop("coverage_missing", "_coverage_ogd", "_coverage_care_type")
@@ -123,10 +129,11 @@ def decisions(batch: Path, tariffs_dir: Path, liquidation_date):
 def invariants(lines, registry, tariffs, month, liquidation_date, input_rows):
     with step("decisions", "payment orders (group by)"):
         orders = build_orders(lines, registry.providers, tariffs.policy, month, liquidation_date)
-    with step("invariants", "pandera contract alone", probe=True):
-        schema_problems(lines.select(list(LIQUIDATION_COLUMNS)), LIQUIDATION_SCHEMA, "liquidation.parquet")
     with step("invariants", "check_lines (rows, order, conservation, pandera)"):
         check_lines(lines, input_rows)
+    if PROBES:
+        with step("invariants", "pandera contract alone", probe=True):
+            schema_problems(lines.select(list(LIQUIDATION_COLUMNS)), LIQUIDATION_SCHEMA, "liquidation.parquet")
     with step("invariants", "check_orders, totals"):
         check_orders(lines, orders)
         run_totals = totals(lines)
@@ -174,7 +181,10 @@ def main() -> None:
     parser.add_argument("batch", type=Path)
     parser.add_argument("--out", type=Path, default=Path("bench-data/profile-out"))
     parser.add_argument("--tariffs", type=Path, default=None)
+    parser.add_argument("--no-probes", action="store_true", help="skip the probe rows (extra work)")
     args = parser.parse_args()
+    global PROBES
+    PROBES = not args.no_probes
     month = resolve_month(args.batch, None)
     liquidation_date = last_day_of_month(month)
     tariffs_dir = resolve_tariffs(args.tariffs)
@@ -211,20 +221,20 @@ def main() -> None:
 
 def report(n: int) -> None:
     real = [s for s in STEPS if not s.probe]
-    total = sum(s.seconds for s in real)
-    print(f"\n{n:,} lines — {total:.2f} s in steps, process peak {max(s.peak_mib for s in STEPS):,.0f} MiB "
-          f"(the largest peak of a step)\n")
-    print("| group | step | seconds | CPU s | share | peak RSS in step (MiB) | RSS after (MiB) |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    total, total_cpu = sum(s.seconds for s in real), sum(s.cpu for s in real)
+    print(f"\n{n:,} lines — {total:.2f} s wall and {total_cpu:.2f} s CPU in steps, process peak "
+          f"{max(s.peak_mib for s in STEPS):,.0f} MiB (the largest peak of a step)\n")
+    print("| group | step | wall s | CPU s | CPU share | RSS before (MiB) | peak in step (MiB) | rise (MiB) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for s in STEPS:
-        share = "" if s.probe else f"{100 * s.seconds / total:.0f} %"
+        share = "" if s.probe else f"{100 * s.cpu / total_cpu:.0f} %"
         name = f"*probe:* {s.name}" if s.probe else s.name
-        print(f"| {s.group} | {name} | {s.seconds:.2f} | {s.cpu:.2f} | {share} | {s.peak_mib:,.0f} | "
-              f"{s.rss_after_mib:,.0f} |")
-    print("\n| group | seconds | share |\n| --- | ---: | ---: |")
+        print(f"| {s.group} | {name} | {s.seconds:.2f} | {s.cpu:.2f} | {share} | {s.rss_before_mib:,.0f} | "
+              f"{s.peak_mib:,.0f} | {s.peak_mib - s.rss_before_mib:+,.0f} |")
+    print("\n| group | wall s | CPU s | CPU share |\n| --- | ---: | ---: | ---: |")
     for group in dict.fromkeys(s.group for s in real):
-        sec = sum(s.seconds for s in real if s.group == group)
-        print(f"| {group} | {sec:.2f} | {100 * sec / total:.0f} % |")
+        sec, cpu = sum(s.seconds for s in real if s.group == group), sum(s.cpu for s in real if s.group == group)
+        print(f"| {group} | {sec:.2f} | {cpu:.2f} | {100 * cpu / total_cpu:.0f} % |")
 
 
 if __name__ == "__main__":
