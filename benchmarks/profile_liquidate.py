@@ -223,7 +223,7 @@ def report(n: int) -> None:
     real = [s for s in STEPS if not s.probe]
     total, total_cpu = sum(s.seconds for s in real), sum(s.cpu for s in real)
     print(f"\n{n:,} lines — {total:.2f} s wall and {total_cpu:.2f} s CPU in steps, process peak "
-          f"{max(s.peak_mib for s in STEPS):,.0f} MiB (the largest peak of a step)\n")
+          f"{max(s.peak_mib for s in real):,.0f} MiB (the largest peak of a step, probes left out)\n")
     print("| group | step | wall s | CPU s | CPU share | RSS before (MiB) | peak in step (MiB) | rise (MiB) |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for s in STEPS:
