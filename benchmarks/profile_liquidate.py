@@ -77,7 +77,10 @@ PROBES = True
 
 
 def _status_kib(field: str) -> int:
-    return int(re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+    found = re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text())
+    if found is None:
+        sys.exit(f"{field} absent de /proc/self/status : ce profil demande Linux")
+    return int(found.group(1))
 
 
 def _cpu() -> float:
