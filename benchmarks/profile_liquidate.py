@@ -33,6 +33,11 @@ from pathlib import Path
 
 T0 = time.perf_counter()
 import polars as pl  # noqa: E402
+from ramu_cli.documents_out import _safe_name, liquidation_folder  # noqa: E402
+from ramu_cli.invariants import check_lines, check_orders, check_written  # noqa: E402
+from ramu_cli.orders import payment_orders as build_orders  # noqa: E402
+from ramu_cli.orders import totals  # noqa: E402
+from ramu_cli.registry import load_registry  # noqa: E402
 
 from ramu_cli import __version__, manifest  # noqa: E402
 from ramu_cli.commands.common import resolve_month, resolve_tariffs  # noqa: E402
@@ -45,15 +50,10 @@ from ramu_cli.documents.tables import (  # noqa: E402
     orders_table,
     rejections_table,
 )
-from ramu_cli.documents_out import _safe_name, liquidation_folder  # noqa: E402
-from ramu_cli.invariants import check_lines, check_orders, check_written  # noqa: E402
 from ramu_cli.io.readers import scan_batch_table  # noqa: E402
 from ramu_cli.io.writers import write_csv, write_xlsx  # noqa: E402
 from ramu_cli.ledger import scan_ledger  # noqa: E402
 from ramu_cli.liquidation import _lookups, decision_plan, duplicate_flags, last_day_of_month  # noqa: E402
-from ramu_cli.orders import payment_orders as build_orders  # noqa: E402
-from ramu_cli.orders import totals  # noqa: E402
-from ramu_cli.registry import load_registry  # noqa: E402
 from ramu_cli.schemas import LIQUIDATION_SCHEMA, schema_problems  # noqa: E402
 from ramu_cli.tariffs import load_tariffs  # noqa: E402
 
