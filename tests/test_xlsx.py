@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from ramu_cli.io import writers, xlsx
+from ramu_cli.io import writers, xlsx, xlsx_package
 from ramu_cli.io.cells import FORMULA_STARTS
 from ramu_cli.io.xlsx import write_xlsx
 
@@ -316,7 +316,7 @@ def test_bytes_do_not_depend_on_the_number_of_cores(tmp_path: Path,
     monkeypatch.setattr(xlsx, "CELLS_PER_PIECE", 10)  # 2 rows per piece: 4 pieces
     outputs = []
     for cores in (1, 3, 8):
-        monkeypatch.setattr(xlsx.os, "cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(xlsx_package.os, "cpu_count", lambda cores=cores: cores)
         outputs.append(_write(tmp_path / f"{cores}.xlsx").read_bytes())
     assert outputs[0] == outputs[1] == outputs[2]
     with zipfile.ZipFile(tmp_path / "8.xlsx") as zf:
