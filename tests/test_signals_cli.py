@@ -102,7 +102,8 @@ def test_thresholds_change_signals_never_decisions_or_amounts(tmp_path, write_ba
     batch, out, _ = month_run
     # z(P6) = 8.7685: above 8.7 it is flagged, above 8.8 nothing is.
     for z, expected in (("8.7", HEADER + P6_ROW.replace(";3,5;32", ";8,7;32")), ("8.8", HEADER)):
-        tariffs = write_tariff_folder(tmp_path / f"tarifs-{z}", policy=FIXTURE_POLICY + f"\n[signals]\nz_threshold = {z}\n")
+        policy = FIXTURE_POLICY + f"\n[signals]\nz_threshold = {z}\n"
+        tariffs = write_tariff_folder(tmp_path / f"tarifs-{z}", policy=policy)
         other = tmp_path / f"out-{z}"
         _run(batch, other, tariffs)
         assert (other / "signals.csv").read_bytes().decode("cp1252") == expected

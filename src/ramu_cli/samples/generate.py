@@ -3,8 +3,10 @@
 Each part draws from its own numpy Generator seeded by (seed, part), so the
 same options give byte-identical files: acts' popularity (seed, 5), registry
 (seed, 1), providers (seed, 2), contributions and remittances (seed, 3),
-invoice chunk k (seed, 7, k), the abusers planted in chunk k (seed, 11, k). Invoice lines are made and written CHUNK_LINES
-at a time, so ten million lines stream through a bounded amount of memory.
+invoice chunk k (seed, 7, k), the abusers planted in chunk k (seed, 11, k;
+samples.abuse, unless SampleOptions.abusers is False). Invoice lines are made
+and written CHUNK_LINES at a time, so ten million lines stream through a
+bounded amount of memory.
 """
 
 from __future__ import annotations
