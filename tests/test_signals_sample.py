@@ -15,7 +15,7 @@ import pytest
 from liq_helpers import explain, invoke
 from ramu_cli.contract import INVOICES
 from ramu_cli.io.readers import scan_table
-from ramu_cli.samples_abuse import PLANTED_VISITS, plant_abusers
+from ramu_cli.samples.abuse import PLANTED_VISITS, plant_abusers
 from ramu_cli.signals import compute_signals, with_max_qty
 from ramu_cli.tariffs import default_tariff_folder, load_tariffs
 
@@ -32,7 +32,7 @@ def acts() -> pl.DataFrame:
 def planted_run(tmp_path_factory, acts):
     base = tmp_path_factory.mktemp("signals")
     batch = base / "2026-10"
-    result = invoke(["samples", batch, "--month", "2026-10", "--invoices", 20_000, "--seed", SEED])
+    result = invoke(["samples", batch, "--month", "2026-10", "--invoices", 20_000, "--seed", SEED, "--no-abusers"])
     assert result.exit_code == 0, explain(result)
     original = pl.read_parquet(batch / "invoices.parquet")
     providers = pl.read_parquet(batch / "providers.parquet")

@@ -20,6 +20,7 @@ from ramu_cli.contract import ACTS, CARE_TYPES, COVERAGE, LEVELS, OGDS, PRICES, 
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.io.readers import collect_problems, find_input, scan_table
 from ramu_cli.schemas import schema_problems, table_schema
+from ramu_cli.signals.thresholds import SignalThresholds, thresholds_from_policy
 
 POLICY_FILE = "policy.toml"
 # Days from liquidation to payment when policy.toml has no [payment] due_days:
@@ -50,6 +51,7 @@ class Policy:
     penalty_monthly_bp: int
     payment_due_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DUE_DAYS))
     contest_days: int = DEFAULT_CONTEST_DAYS
+    signals: SignalThresholds = field(default_factory=SignalThresholds)  # optional [signals] section
 
 
 @dataclass
@@ -146,6 +148,7 @@ def load_policy(path: Path) -> Policy:
                                          "[remittance] penalty_monthly_percent", source),
         payment_due_days=due,
         contest_days=contest_days,
+        signals=thresholds_from_policy(doc, source),
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
@@ -44,9 +45,10 @@ def fail(exc: RamuError, as_json: bool) -> None:
     """Report a known error and exit with its code."""
     if as_json:
         emit_json(exc.as_dict())
-    console.print(f"[bold red]Erreur :[/] {exc.message}", soft_wrap=True)
+    # escape: a message naming "[signals] z_threshold" is text, not rich markup
+    console.print(f"[bold red]Erreur :[/] {escape(exc.message)}", soft_wrap=True)
     for problem in exc.problems[:50]:
-        console.print(f"  • {problem}", soft_wrap=True)
+        console.print(f"  • {escape(str(problem))}", soft_wrap=True)
     if len(exc.problems) > 50:
         console.print(f"  … et {len(exc.problems) - 50} autre(s) problème(s).")
     raise typer.Exit(exc.exit_code)

@@ -29,6 +29,7 @@ from ramu_cli.liquidation.orders import payment_orders
 from ramu_cli.liquidation.pipeline import last_day_of_month, liquidate
 from ramu_cli.liquidation.registry import load_registry
 from ramu_cli.liquidation.totals import totals
+from ramu_cli.signals import compute_signals
 from ramu_cli.tariffs import load_tariffs
 
 HELP = (
@@ -66,6 +67,8 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
         check_lines(lines, result.input_rows)
         check_orders(lines, orders)
+        # Signals only read the checked lines: they never change a decision or an amount.
+        signals = compute_signals(lines.lazy(), tariffs.policy.signals).collect()
         bar.update(task, advance=1, description="Écriture des résultats")
         run = LiquidationRun(
             month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, orders=orders,
@@ -73,14 +76,15 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
             options={"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
                      "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
                      "batch_dir": str(opts.batch_dir)},
-            inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()})
+            inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()},
+            signals=signals)
         man = write_run(opts.out, run, lambda: bar.update(task, advance=1, description="Documents"))
         bar.update(task, advance=1)
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
             "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.run_id,
             "totals": run.totals, "anomalies": registry.anomalies.height, "orders": orders.height,
             "by_status": _summed(lines, "status"), "by_ogd": _summed(lines, "ogd"),
-            "outputs": sorted(man.outputs)}
+            "outputs": sorted(man.outputs), "signals": signals.height}
 
 
 def _summed(lines: pl.DataFrame, key: str) -> list[dict]:

@@ -78,6 +78,10 @@ def register(app: typer.Typer) -> None:
             help="Nombre total de cotisants (administrations, employeurs, mutuelles) de la CMSS, de "
                  "l'INPS et de l'UTM. Par défaut : 200 au moins."),
         tariffs: Path | None = typer.Option(None, "--tariffs", metavar="DIR", help=TARIFFS_HELP),
+        abusers: bool = typer.Option(
+            True, "--abusers/--no-abusers",
+            help="Placer quelques prestataires et bénéficiaires abusifs (pour les signaux du rapport). "
+                 "Par défaut : oui."),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
         review_results: Path | None = typer.Option(
             None, "--review-results", metavar="TIRAGE", file_okay=False,
@@ -94,7 +98,7 @@ def register(app: typer.Typer) -> None:
 
         options = SampleOptions(month=resolve_month(out_dir, month), invoices=invoices, seed=seed,
                                 fmt=fmt.value, beneficiaries=beneficiaries, providers=providers,
-                                contributors=contributors)
+                                contributors=contributors, abusers=abusers)
         result, seconds = _run(out_dir, options, tariffs, as_json)
         if as_json:
             emit_json(_as_json(out_dir, result, seconds))

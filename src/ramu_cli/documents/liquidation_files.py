@@ -16,11 +16,18 @@ from ramu_cli.documents.tables import french_values, orders_table, rejections_ta
 from ramu_cli.io.writers import write_csv
 from ramu_cli.io.xlsx import write_xlsx
 from ramu_cli.liquidation.registry import ANOMALY_COLUMNS, Registry
+from ramu_cli.signals import SignalThresholds
+from ramu_cli.signals.output import write_signals_csv
+from ramu_cli.signals.report import render_signals_section
 
 
 def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,
-                                registry: Registry, meta: dict) -> dict[str, int]:
-    """All files of a liquidation run but liquidation.parquet and the manifest; their row counts."""
+                                registry: Registry, meta: dict, signals: pl.DataFrame | None = None,
+                                thresholds: SignalThresholds | None = None) -> dict[str, int]:
+    """All files of a liquidation run but liquidation.parquet and the manifest; their row counts.
+
+    `signals` (compute_signals, collected) gives signals.csv and the report's
+    "Signaux à examiner" section; None leaves both out."""
     orders = orders_table(orders)
     rejections = rejections_table(lines, registry.providers)
     write_csv(orders, folder / "payment_orders.csv")
@@ -36,8 +43,13 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
 
     providers = registry.providers.select("provider_id", "name", "level", "region")
     registered = dict(registry.beneficiaries.group_by("ogd").len().iter_rows())
+    rows = {}
+    section = None
+    if signals is not None:
+        rows["signals.csv"] = write_signals_csv(signals, folder / "signals.csv", providers)
+        section = render_signals_section(signals, thresholds, providers)
     (folder / "report.html").write_text(
-        liquidation_report.render_liquidation_report(lines, orders, providers, registered, meta),
+        liquidation_report.render_liquidation_report(lines, orders, providers, registered, meta, section),
         encoding="utf-8")
     (folder / "payment_orders.html").write_text(
         payment_orders.render_payment_orders(orders, meta), encoding="utf-8")
@@ -48,7 +60,7 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
         (notice_dir / f"{_safe_name(provider_id)}.html").write_text(html, encoding="utf-8")
     return {"payment_orders.csv": orders.height, "payment_orders.xlsx": orders.height,
             "rejections.csv": rejections.height, "rejections.xlsx": rejections.height,
-            "anomalies.csv": registry.anomalies.height}
+            "anomalies.csv": registry.anomalies.height, **rows}
 
 
 def _safe_name(provider_id: str) -> str:

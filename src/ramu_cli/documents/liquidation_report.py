@@ -145,8 +145,9 @@ def _charts(by_ogd, by_level, by_category, reasons, top) -> dict:
 
 
 def render_liquidation_report(lines: pl.DataFrame, orders: pl.DataFrame, providers: pl.DataFrame,
-                              registered: dict[str, int], meta: dict) -> str:
-    """The run's report.html (str). `lines` carries `level` and `category` joined by the engine."""
+                              registered: dict[str, int], meta: dict, signals_section: str | None = None) -> str:
+    """The run's report.html (str). `lines` carries `level` and `category` joined by the engine;
+    `signals_section` is the rendered "Signaux à examiner" section (signals.report), placed last."""
     df = lines.select("status", "ogd", "provider_id", "beneficiary_id", "funder", "reasons",
                       "level", "category", "allowed", *AMOUNTS)
     totals = _totals(df)
@@ -168,4 +169,5 @@ def render_liquidation_report(lines: pl.DataFrame, orders: pl.DataFrame, provide
         orders_match=orders_payable == totals["payable"],
         funder_fr=FUNDER_FR,
         charts=_charts(by_ogd, by_level, by_category, reasons, top),
+        signals_section=signals_section,
     )

@@ -38,6 +38,7 @@ class LiquidationRun:
     totals: dict[str, int]
     options: dict[str, object]
     inputs: dict[str, tuple[Path, int]]
+    signals: pl.DataFrame | None = None     # signals.compute_signals of the lines (None: not computed)
 
 
 def _meta(run: LiquidationRun, parquet: Path) -> dict:
@@ -59,7 +60,7 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
         check_written(parquet, run.totals)
         documents_next()
         output_rows = write_liquidation_documents(folder, run.lines, run.orders, run.registry,
-                                                  _meta(run, parquet))
+                                                  _meta(run, parquet), run.signals, run.tariffs.policy.signals)
         output_rows[LIQUIDATION_FILE] = run.lines.height
         man = manifest.build_manifest(
             command="liquidate", tool_version=__version__, options=run.options,

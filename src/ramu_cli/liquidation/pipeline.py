@@ -25,8 +25,9 @@ from ramu_cli.rules import RuleContext, code_rules
 from ramu_cli.rules.duplicates import duplicate_flags
 from ramu_cli.tariffs import Tariffs
 
-# Columns kept beside the contract's for documents (pyramid level, act category).
-EXTRA_COLUMNS = ["level", "category"]
+# Columns kept beside the contract's for documents (pyramid level, act category) and for
+# the signals (the invoice's emergency flag, the act's max_qty at the service date).
+EXTRA_COLUMNS = ["level", "category", "emergency", "max_qty"]
 # Kept for the caller's check of missing coverage rates, then dropped.
 COVERAGE_CHECK = ["coverage_missing", "_coverage_ogd", "_coverage_care_type"]
 
@@ -56,6 +57,7 @@ def decision_plan(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs,
         reason=pl.col("reasons").list.first(),
         coverage_missing=~pl.col("_rejected") & pl.col("rate_percent").is_null(),
         level=pl.col("v_level"), category=pl.col("a_category"),
+        max_qty=pl.col("a_max_qty").cast(pl.Int64),
     )
     return frame.select(
         *[pl.col(name).cast(dtype) for name, dtype in LIQUIDATION_COLUMNS.items()],

@@ -3,8 +3,10 @@
 Each part draws from its own numpy Generator seeded by (seed, part), so the
 same options give byte-identical files: acts' popularity (seed, 5), registry
 (seed, 1), providers (seed, 2), contributions and remittances (seed, 3),
-invoice chunk k (seed, 7, k). Invoice lines are made and written CHUNK_LINES
-at a time, so ten million lines stream through a bounded amount of memory.
+invoice chunk k (seed, 7, k), the abusers planted in chunk k (seed, 11, k;
+samples.abuse, unless SampleOptions.abusers is False). Invoice lines are made
+and written CHUNK_LINES at a time, so ten million lines stream through a
+bounded amount of memory.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ramu_cli.errors import InputError
+from ramu_cli.samples.abuse import plant_into_chunk
 from ramu_cli.samples.acts import Acts
 from ramu_cli.samples.batch import Batch
 from ramu_cli.samples.beneficiaries import draw_registry
@@ -36,7 +39,7 @@ from ramu_cli.samples.writing import TableWriter, write_table
 from ramu_cli.tariffs import Tariffs
 
 # Streams of the seed, one per part (see the module's docstring).
-REGISTRY, PROVIDERS, CONTRIBUTIONS, ACTS, INVOICES = 1, 2, 3, 5, 7
+REGISTRY, PROVIDERS, CONTRIBUTIONS, ACTS, INVOICES, ABUSE = 1, 2, 3, 5, 7, 11
 
 Progress = Callable[[int, int], None]
 
@@ -66,7 +69,10 @@ def write_sample_batch(folder: Path, options: SampleOptions, tariffs: Tariffs,
 
     files = {"beneficiaries": write_table(folder, "beneficiaries", fmt, beneficiaries),
              "providers": write_table(folder, "providers", fmt, providers)}
-    invoices = _write_invoices(folder / f"invoices.{fmt}", fmt, batch, seed, n_lines, on_progress)
+    planter = (lambda frame, labels, k, chosen: plant_into_chunk(
+        frame, labels, providers, tariffs.acts, np.random.default_rng([seed, ABUSE, k]), chosen)
+               ) if options.abusers else None
+    invoices = _write_invoices(folder / f"invoices.{fmt}", fmt, batch, seed, n_lines, on_progress, planter)
     files["invoices"] = invoices.path
     files["contributions"] = write_table(folder, "contributions", fmt, contributions)
     files["remittances"] = write_table(folder, "remittances", fmt, remittances)
@@ -92,17 +98,22 @@ class _InvoiceTotals:
 
 
 def _write_invoices(path: Path, fmt: str, batch: Batch, seed: int, n_lines: int,
-                    on_progress: Progress | None) -> _InvoiceTotals:
-    """Draw and write the invoice lines CHUNK_LINES at a time, each chunk from its own stream."""
+                    on_progress: Progress | None, planter: Callable | None = None) -> _InvoiceTotals:
+    """Draw and write the invoice lines CHUNK_LINES at a time, each chunk from its own stream;
+    `planter` plants the abusers (the same providers in every chunk)."""
     writer = TableWriter(path, fmt)
     totals = _InvoiceTotals(path)
     done, chunk_no = 0, 0
+    chosen: dict[str, str] | None = None
     parts = -(-n_lines // CHUNK_LINES)
     while done < n_lines:
         n = min(CHUNK_LINES, n_lines - done)
         chunk = invoice_chunk(batch.chunk(chunk_no, parts), np.random.default_rng([seed, INVOICES, chunk_no]),
                               n, totals.invoices)
-        writer.write(chunk.frame)
+        frame = chunk.frame
+        if planter is not None:
+            frame, chosen = planter(frame, chunk.labels, chunk_no, chosen)
+        writer.write(frame)
         totals.counts += np.bincount(chunk.labels, minlength=len(LABELS))
         totals.invoices += chunk.invoices
         totals.free_care_lines += chunk.free_care_lines

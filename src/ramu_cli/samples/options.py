@@ -22,6 +22,7 @@ class SampleOptions:
     beneficiaries: int | None = None
     providers: int | None = None
     contributors: int | None = None
+    abusers: bool = True            # plant abusive providers and beneficiaries (samples.abuse) for the signals
 
 
 @dataclass

@@ -228,3 +228,21 @@ def plant_abusers(invoices: pl.DataFrame, providers: pl.DataFrame, acts: pl.Data
     rows, planted = _many_providers(df, heads, providers, list(chosen.values()), rng)
     df = _apply(df, pl.concat([*copies, rows]))
     return df.select(invoices.columns), PlantedAbuse(providers=chosen, beneficiaries=planted)
+
+
+def plant_into_chunk(frame: pl.DataFrame, labels: np.ndarray, providers: pl.DataFrame, acts: pl.DataFrame,
+                     rng: np.random.Generator, chosen: dict[str, str] | None
+                     ) -> tuple[pl.DataFrame, dict[str, str]]:
+    """One chunk of `ramu samples` with abusers planted among its clean lines (label 0, "OK").
+
+    Lines that carry an injected fault are left as drawn, so each keeps the code
+    it was made for; `chosen` (None for the first chunk) keeps the same providers
+    from chunk to chunk. Returns the chunk and the providers chosen.
+    """
+    clean = np.flatnonzero(labels == 0)
+    if clean.size == 0:
+        return frame, dict(chosen or {})
+    planted, who = plant_abusers(frame[clean], providers, acts, rng, chosen)
+    index = pl.Series(clean.astype(np.int64))
+    changed = [c for c in CONTENT if c in frame.columns]
+    return frame.with_columns([frame[c].scatter(index, planted[c]) for c in changed]), who.providers
