@@ -11,13 +11,15 @@ renamed, deleted or edited cannot make a line be paid twice.
 files.py    a ledger file: columns, reading, writing once
 journal.py  ledger.jsonl: lines, chain, the folder compared with it
 state.py    the checked ledger that liquidate reads (open_ledger, scan_ledger)
-commit.py   `ramu commit` under the lock (filelock: POSIX and Windows)
+lock.py     the lock (filelock: POSIX and Windows)
+commit.py   `ramu commit` under the lock
 adopt.py    `ramu ledger adopt`: the journal of a folder written before it
 """
 
-from ramu_cli.ledger.commit import LOCK_NAME, CommitResult, commit_run, ledger_lock, run_lines
+from ramu_cli.ledger.commit import CommitResult, commit_run, run_lines
 from ramu_cli.ledger.files import LEDGER_COLUMNS, LEDGER_SCHEMA, VERSION_2_COLUMN
 from ramu_cli.ledger.journal import JOURNAL_NAME, JournalCheck, check_journal
+from ramu_cli.ledger.lock import LOCK_NAME, ledger_lock
 from ramu_cli.ledger.state import LedgerView, open_ledger, scan_ledger
 
 __all__ = ["JOURNAL_NAME", "LEDGER_COLUMNS", "LEDGER_SCHEMA", "LOCK_NAME", "VERSION_2_COLUMN",

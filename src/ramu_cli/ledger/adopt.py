@@ -15,8 +15,8 @@ import polars as pl
 
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.ledger import journal
-from ramu_cli.ledger.commit import ledger_lock
 from ramu_cli.ledger.files import SUFFIX, check_dir, ledger_files, rows_and_payable, scan_file
+from ramu_cli.ledger.lock import ledger_lock
 from ramu_cli.manifest import sha256_file, valid_run_id
 
 

@@ -9,13 +9,10 @@ up to date by committing its original run again, before the journal exists
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from filelock import FileLock
 
 from ramu_cli.errors import InputError, InvariantError, Problem
 from ramu_cli.ledger import journal
@@ -31,11 +28,11 @@ from ramu_cli.ledger.files import (
     scan_file,
     write_once,
 )
+from ramu_cli.ledger.lock import ledger_lock
 from ramu_cli.ledger.state import require_consistent
 from ramu_cli.manifest import LIQUIDATION_FILE, check_run, read_manifest, sha256_file, valid_run_id
 from ramu_cli.rules.duplicates import LINE_KEY
 
-LOCK_NAME = ".lock"
 LEDGER_STATUSES = ("PAID", "REDUCED")
 
 
@@ -51,13 +48,6 @@ class CommitResult:
         return {"run_id": self.run_id, "added_lines": self.added_lines,
                 "already_committed": self.already_committed, "upgraded": self.upgraded,
                 "path": str(self.path)}
-
-
-@contextmanager
-def ledger_lock(ledger_dir: Path) -> Iterator[None]:
-    """Exclusive lock on ledger_dir/.lock (blocking): one commit at a time, on Windows too."""
-    with FileLock(ledger_dir / LOCK_NAME):
-        yield
 
 
 def run_lines(out_dir: Path, rid: str) -> pl.DataFrame:

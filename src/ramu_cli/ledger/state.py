@@ -10,6 +10,7 @@ import polars as pl
 from ramu_cli.errors import InputError, Problem
 from ramu_cli.ledger.files import check_dir, ledger_files, rows_and_payable, scan_file
 from ramu_cli.ledger.journal import JOURNAL_NAME, JournalCheck, check_journal
+from ramu_cli.ledger.lock import reading_lock
 from ramu_cli.manifest import MANIFEST_NAME
 
 
@@ -53,7 +54,8 @@ def open_ledger(ledger_dir: Path | None) -> LedgerView:
     if ledger_dir is None:
         return LedgerView(None, "")
     check_dir(ledger_dir)
-    check = require_consistent(check_journal(ledger_dir))
+    with reading_lock(ledger_dir):
+        check = require_consistent(check_journal(ledger_dir))
     files = [ledger_dir / e.file for e in check.entries]
     lines = pl.concat([scan_file(f) for f in files], how="vertical") if files else None
     return LedgerView(lines, check.head)
@@ -73,7 +75,8 @@ def is_ledger_folder(folder: Path) -> bool:
 
 def verify_ledger(ledger_dir: Path) -> JournalCheck:
     """`ramu verify LEDGER_DIR`: the journal check, plus each file's rows and payable recounted."""
-    check = check_journal(ledger_dir)
+    with reading_lock(ledger_dir):
+        check = check_journal(ledger_dir)
     for e in check.entries:
         if e.file not in check.checked:
             continue
