@@ -28,8 +28,8 @@ inscrit, et signale tout fichier manquant, renommé, modifié ou non inscrit.
 
 Code de sortie 0 si tout concorde, 3 sinon (avec la liste des différences).
 
-Exemples : ramu verify sorties/2026-10
-           ramu verify registre/
+Exemple : ramu verify sorties/2026-10
+Exemple (registre) : ramu verify registre/
 """
 
 
