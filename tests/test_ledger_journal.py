@@ -230,3 +230,16 @@ def test_a_manifest_whose_outputs_is_a_string_is_exit_3(tmp_path: Path):
         result = invoke(args)
         assert result.exit_code == 3, explain(result)
         assert "manifeste invalide" in json.loads(result.stdout)["error"]
+
+
+def test_console_messages_with_markup_characters_in_the_ledger_path(tmp_path: Path):
+    """A ledger folder named `registre[/]` is printed as is (rich markup escaped), no traceback."""
+    ledger = tmp_path / "registre[/]"
+    run1 = make_run(tmp_path, "run1", RUN1)
+    result = invoke(["commit", run1, "--ledger", ledger])
+    assert result.exit_code == 0, explain(result)
+    assert str(ledger) in flat(result.stderr)
+    result = invoke(["verify", ledger])
+    assert result.exit_code == 0, explain(result)
+    text = flat(result.stderr)
+    assert "Registre conforme à son journal" in text and f"{load(run1)['run_id']}.parquet" in text

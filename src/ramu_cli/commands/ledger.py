@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ramu_cli.commands.common import JSON_HELP, console, emit_json, run_command
 from ramu_cli.french import count_fr, group_digits
@@ -50,4 +51,5 @@ def adopt(
         console.print(f"  {e.file} : {count_fr(e.rows)} ligne(s), {group_digits(e.payable)} F à payer, "
                       f"SHA-256 {e.sha256[:12]}…", soft_wrap=True, markup=False, highlight=False)
     console.print(f"[bold green]Registre adopté[/] : {len(result.entries)} fichier(s) inscrits au journal "
-                  f"{result.ledger_dir / 'ledger.jsonl'} ; tête du journal {result.head[:12]}…", soft_wrap=True)
+                  f"{escape(str(result.ledger_dir / 'ledger.jsonl'))} ; tête du journal {result.head[:12]}…",
+                  soft_wrap=True)

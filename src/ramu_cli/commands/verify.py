@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ramu_cli.commands.common import JSON_HELP, console, emit_json, run_command
@@ -51,16 +52,16 @@ def _render(report: VerifyReport) -> None:
 
 
 def _render_ledger(check: JournalCheck) -> None:
-    table = Table(title=f"Registre vérifié — {check.ledger_dir}", title_justify="left")
+    table = Table(title=f"Registre vérifié — {escape(str(check.ledger_dir))}", title_justify="left")
     for col, justify in (("Fichier", "left"), ("Lignes", "right"), ("À payer (F)", "right"),
                          ("SHA-256", "left"), ("État", "left")):
         table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for e in check.entries:
-        table.add_row(e.file, count_fr(e.rows), group_digits(e.payable), f"{e.sha256[:12]}…", "conforme")
+        table.add_row(escape(e.file), count_fr(e.rows), group_digits(e.payable), f"{e.sha256[:12]}…", "conforme")
     console.print(table)
     head = check.head[:12] + "…" if check.head else "(journal vide)"
-    console.print(f"[bold green]Registre conforme à son journal[/] ({check.ledger_dir}) ; "
-                  f"tête du journal : {head}", soft_wrap=True, markup=True)
+    console.print(f"[bold green]Registre conforme à son journal[/] ({escape(str(check.ledger_dir))}) ; "
+                  f"tête du journal : {head}", soft_wrap=True)
 
 
 def _ledger_json(check: JournalCheck) -> dict:

@@ -125,6 +125,8 @@ def write_once(df: pl.DataFrame, target: Path) -> None:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o444)  # the ledger only grows: a committed file is read-only
+        if target.exists():   # the version 1 upgrade only; Windows refuses to replace a read-only file
+            os.chmod(target, 0o644)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
