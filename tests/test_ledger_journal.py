@@ -243,3 +243,17 @@ def test_console_messages_with_markup_characters_in_the_ledger_path(tmp_path: Pa
     assert result.exit_code == 0, explain(result)
     text = flat(result.stderr)
     assert "Registre conforme à son journal" in text and f"{load(run1)['run_id']}.parquet" in text
+
+
+def test_verify_refuses_a_ledger_head_that_is_not_a_hash(tmp_path: Path):
+    run = make_run(tmp_path, "run1", RUN1)
+    assert "ledger_head" not in load(run)      # built without one, as before ledger_head existed
+    edit_manifest(run, lambda m: m.update(ledger_head="n'importe quoi"))
+    result = invoke(["verify", run, "--json"])
+    assert result.exit_code == 3
+    assert [p["code"] for p in json.loads(result.stdout)["problems"]] == ["ledger_head_invalid"]
+    edit_manifest(run, lambda m: m.update(ledger_head="ab" * 32))
+    assert invoke(["verify", run]).exit_code == 0
+    # A manifest written before ledger_head existed (no key) is still read and verified.
+    edit_manifest(run, lambda m: m.pop("ledger_head"))
+    assert invoke(["verify", run]).exit_code == 0

@@ -6,7 +6,9 @@ run folder can be re-checked later by `ramu verify`) and on dbt's artifacts
 what `liquidate` and `remittances` write and what `verify` and `commit` read.
 A manifest of a newer format than this program knows stops them (exit 3)
 rather than being half understood. A liquidation run gets a stable id
-(`run_id`) that the ledger is keyed on.
+(`run_id`, `YYYY-MM-` and 12 hex digits, checked) that the ledger is keyed on,
+and records the head of the ledger journal it was checked against
+(`ledger_head`; absent from manifests written before it, which stay readable).
 
 The manifest is deterministic except for `created_at`: the same inputs and
 options give the same manifest bytes apart from that one field.
@@ -383,6 +385,16 @@ def _check_run_id(report: VerifyReport) -> None:
             f"« {expected} ») : le manifeste a été modifié ; relancez la commande.", code="run_id_mismatch"))
 
 
+def _check_ledger_head(report: VerifyReport) -> None:
+    """`ledger_head`, when present, is "" or a hex SHA-256 (the ledger journal's last line)."""
+    head = report.manifest.ledger_head
+    if head is not None and head != "" and not re.fullmatch(r"[0-9a-f]{64}", head):
+        report.differences.append(Problem(
+            MANIFEST_NAME, f"« ledger_head » invalide (« {head} ») : ni vide ni une empreinte SHA-256 ; "
+            "le manifeste a été modifié, relancez la liquidation.", column="ledger_head", value=head,
+            code="ledger_head_invalid"))
+
+
 def _check_totals(report: VerifyReport, present: set[str]) -> None:
     """Totals recomputed from the run's main table, when it is there and readable."""
     source = TOTALS_SOURCES.get(report.manifest.command)
@@ -413,5 +425,6 @@ def check_run(out_dir: Path) -> VerifyReport:
     _check_outputs(report, present)
     _check_inputs(report)
     _check_run_id(report)
+    _check_ledger_head(report)
     _check_totals(report, present)
     return report
