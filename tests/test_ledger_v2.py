@@ -124,9 +124,16 @@ def test_commit_of_the_original_run_upgrades_its_file(run1: Path, tmp_path: Path
         ("P002", "INV3", 1, "B002", "C001", D(2026, 10, 7), "ANAM", 1, 2500, rid)]
     assert stat.S_IMODE(path.stat().st_mode) == 0o444
     assert sorted(p.name for p in ledger.iterdir()) == [".lock", f"{rid}.parquet"]
+    # Upgraded before the journal exists: the folder must now be adopted before any use.
+    with pytest.raises(InputError, match="ramu ledger adopt") as err:
+        scan_ledger(ledger)
+    assert [p.code for p in err.value.problems] == ["journal_absent"]
+    adopted = invoke("ledger", "adopt", ledger, "--json")
+    assert adopted.exit_code == 0, adopted.output
+    assert [f["file"] for f in json.loads(adopted.stdout)["files"]] == [f"{rid}.parquet"]
     assert scan_ledger(ledger) is not None
 
-    # Once upgraded, committing again changes nothing.
+    # Once upgraded and adopted, committing again changes nothing.
     content = path.read_bytes()
     again = invoke("commit", run1, "--ledger", ledger)
     assert again.exit_code == 0
@@ -184,8 +191,9 @@ def test_new_run_refused_while_another_file_is_version_1(run1: Path, tmp_path: P
     result = invoke("commit", run2, "--ledger", ledger)
     assert result.exit_code == 3
     assert f"la liquidation « {rid} »" in flat(result.stderr)
-    # The way out: upgrade run 1's file, then run 2 commits.
+    # The way out: upgrade run 1's file, adopt the folder (start its journal), then run 2 commits.
     assert invoke("commit", run1, "--ledger", ledger).exit_code == 0
+    assert invoke("ledger", "adopt", ledger).exit_code == 0
     assert invoke("commit", run2, "--ledger", ledger).exit_code == 0
     union = scan_ledger(ledger)
     assert union is not None and union.collect().height == 4

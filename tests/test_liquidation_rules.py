@@ -410,6 +410,8 @@ def _write_ledger(folder: Path, rows: list[dict]) -> Path:
         "beneficiary_id": pl.String, "act_code": pl.String, "service_date": pl.Date,
         "ogd": pl.String, "allowed_qty": pl.Int64, "payable": pl.Int64, "run_id": pl.String,
     }).write_parquet(folder / "2026-09-0123456789ab.parquet")
+    from ramu_cli.ledger.adopt import adopt_ledger
+    adopt_ledger(folder)      # the folder must be listed in its journal (ledger.jsonl) to be used
     return folder
 
 

@@ -32,6 +32,7 @@ import typer
 from typer.testing import CliRunner
 
 from ramu_cli.commands import commit as commit_cmd
+from ramu_cli.commands import ledger as ledger_cmd
 from ramu_cli.commands import verify as verify_cmd
 from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.errors import InputError, Problem
@@ -148,6 +149,7 @@ def cli_app() -> typer.Typer:
     app = typer.Typer(pretty_exceptions_show_locals=False)
     verify_cmd.register(app)
     commit_cmd.register(app)
+    ledger_cmd.register(app)
     return app
 
 
@@ -405,7 +407,7 @@ def test_cli_verify_missing_folder_exit_3(tmp_path: Path):
 # Ledger and commit
 
 def parquet_files(ledger: Path) -> list[str]:
-    return sorted(p.name for p in ledger.iterdir() if p.name != ".lock")
+    return sorted(p.name for p in ledger.iterdir() if p.name.endswith(".parquet"))
 
 
 def test_commit_twice_adds_once(run1: Path, tmp_path: Path):
@@ -418,8 +420,13 @@ def test_commit_twice_adds_once(run1: Path, tmp_path: Path):
     second = commit_run(run1, ledger)
     assert (second.run_id, second.added_lines, second.already_committed) == (rid, 0, True)
     assert parquet_files(ledger) == [f"{rid}.parquet"]
-    assert sorted(os.listdir(ledger)) == [".lock", f"{rid}.parquet"]
+    assert sorted(os.listdir(ledger)) == [".lock", f"{rid}.parquet", "ledger.jsonl"]
     assert first.path.read_bytes() == content
+    # One journal line, written once: 3 lines, 1 400 + 1 400 + 2 500 = 5 300 F, first of the chain.
+    digest = hashlib.sha256(content).hexdigest()
+    assert (ledger / "ledger.jsonl").read_bytes() == (
+        f'{{"run_id":"{rid}","file":"{rid}.parquet","sha256":"{digest}","rows":3,"payable":5300,'
+        '"prev":""}\n').encode()
     assert stat.S_IMODE(first.path.stat().st_mode) == 0o444   # never rewritten
     df = pl.read_parquet(first.path)
     assert df.columns == LEDGER_COLUMNS

@@ -6,7 +6,7 @@ import typer
 from typer import rich_utils
 
 from ramu_cli import __version__
-from ramu_cli.commands import commit, diff, liquidate, remittances, review, samples, validate, verify
+from ramu_cli.commands import commit, diff, ledger, liquidate, remittances, review, samples, validate, verify
 from ramu_cli.commands.common import RamuGroup
 
 # Typer's help panels, in the officers' language.
@@ -41,7 +41,7 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
     """Liquidation mensuelle des factures et contrôle des reversements du RAMU (Mali)."""
 
 
-for module in (liquidate, remittances, validate, samples, verify, commit, diff, review):
+for module in (liquidate, remittances, validate, samples, verify, commit, ledger, diff, review):
     module.register(app)
 
 

@@ -6,7 +6,9 @@ run folder can be re-checked later by `ramu verify`) and on dbt's artifacts
 what `liquidate` and `remittances` write and what `verify` and `commit` read.
 A manifest of a newer format than this program knows stops them (exit 3)
 rather than being half understood. A liquidation run gets a stable id
-(`run_id`) that the ledger is keyed on.
+(`run_id`, `YYYY-MM-` and 12 hex digits, checked) that the ledger is keyed on,
+and records the head of the ledger journal it was checked against
+(`ledger_head`; absent from manifests written before it, which stay readable).
 
 The manifest is deterministic except for `created_at`: the same inputs and
 options give the same manifest bytes apart from that one field.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -39,10 +42,19 @@ TOOL = "ramu-cli"
 LIQUIDATION_FILE = "liquidation.parquet"
 REMITTANCES_FILE = "remittances.parquet"
 _CHUNK = 1 << 20
+# A liquidation run id: the month, then 12 lower-case hex digits of liquidation.parquet's
+# SHA-256. It names a ledger file, so any other shape (a path, "..") is refused.
+RUN_ID_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])-[0-9a-f]{12}")
+
+
+def valid_run_id(value: object) -> bool:
+    """True for `YYYY-MM-` and 12 lower-case hex digits, nothing else (no path, no newline)."""
+    return isinstance(value, str) and RUN_ID_PATTERN.fullmatch(value) is not None
 
 # Keys the manifest writes itself; the command-specific facts (`extra`) may not use them.
 RESERVED_KEYS = frozenset({"manifest_version", "tool", "tool_version", "command", "created_at",
-                           "options", "tariffs_digest", "inputs", "outputs", "totals", "run_id"})
+                           "options", "tariffs_digest", "inputs", "outputs", "totals", "run_id",
+                           "ledger_head"})
 REQUIRED_KEYS = ("manifest_version", "command", "inputs", "outputs", "totals")
 
 # The table each command's totals are recomputed from, and the one definition of those totals.
@@ -111,6 +123,9 @@ class Manifest:
     outputs: dict[str, OutputRecord]
     totals: dict[str, int]
     run_id: str | None = None
+    # liquidate: hash of the last line of the ledger journal the run was checked against
+    # ("" without --ledger or for an empty ledger); None in manifests written before it existed.
+    ledger_head: str | None = None
     # Facts of the command, kept at the top level of the JSON (liquidate: anomalies,
     # orders, orders_payable; remittances: as_of, periods, chunks).
     extra: dict[str, Any] = field(default_factory=dict)
@@ -135,6 +150,8 @@ class Manifest:
         }
         if self.run_id is not None:
             data["run_id"] = self.run_id
+        if self.ledger_head is not None:
+            data["ledger_head"] = self.ledger_head
         data.update(self.extra)
         return data
 
@@ -159,6 +176,7 @@ class Manifest:
                          for name, r in _typed(data["outputs"], dict).items()},
                 totals={_typed(k, str): _typed(v, int) for k, v in _typed(data["totals"], dict).items()},
                 run_id=_typed(data.get("run_id"), str, none=True),
+                ledger_head=_typed(data.get("ledger_head"), str, none=True),
                 extra={k: v for k, v in data.items() if k not in RESERVED_KEYS},
                 manifest_version=data["manifest_version"], tool=_typed(data.get("tool", TOOL), str))
         except (KeyError, TypeError, AttributeError) as exc:
@@ -192,7 +210,7 @@ def _check_version(data: dict, source: Path) -> None:
 def build_manifest(*, command: str, tool_version: str, options: dict, tariffs_digest: str | None,
                    inputs: dict[str, tuple[Path, int]], folder: Path,
                    output_rows: dict[str, int], totals: dict[str, int],
-                   extra: dict | None = None) -> Manifest:
+                   extra: dict | None = None, ledger_head: str | None = None) -> Manifest:
     """The manifest of a run folder whose outputs are all written already.
 
     Input paths are recorded absolute, so `verify` finds them from any
@@ -216,7 +234,7 @@ def build_manifest(*, command: str, tool_version: str, options: dict, tariffs_di
                                     int(output_rows[name]) if name in output_rows else None)
                  for name in files},
         totals={k: int(v) for k, v in sorted(totals.items())},
-        extra=_jsonable(extra or {}))
+        ledger_head=ledger_head, extra=_jsonable(extra or {}))
     if command == "liquidate":
         if LIQUIDATION_FILE not in manifest.outputs:
             raise ValueError(f"a liquidate run needs {LIQUIDATION_FILE} in {folder}")
@@ -355,10 +373,26 @@ def _check_run_id(report: VerifyReport) -> None:
         expected: str | None = manifest.expected_run_id()
     except (KeyError, TypeError):
         expected = None
-    if manifest.run_id != expected:
+    if not valid_run_id(manifest.run_id):
+        report.differences.append(Problem(
+            MANIFEST_NAME, f"identifiant d'exécution « {manifest.run_id} » invalide (attendu AAAA-MM- "
+            "suivi de 12 chiffres hexadécimaux minuscules, l'option « month » AAAA-MM) : le manifeste a "
+            "été modifié ; relancez la liquidation.", column="run_id", value=str(manifest.run_id),
+            code="run_id_invalid"))
+    elif manifest.run_id != expected:
         report.differences.append(Problem(
             MANIFEST_NAME, f"identifiant d'exécution « {manifest.run_id} » incohérent (attendu "
             f"« {expected} ») : le manifeste a été modifié ; relancez la commande.", code="run_id_mismatch"))
+
+
+def _check_ledger_head(report: VerifyReport) -> None:
+    """`ledger_head`, when present, is "" or a hex SHA-256 (the ledger journal's last line)."""
+    head = report.manifest.ledger_head
+    if head is not None and head != "" and not re.fullmatch(r"[0-9a-f]{64}", head):
+        report.differences.append(Problem(
+            MANIFEST_NAME, f"« ledger_head » invalide (« {head} ») : ni vide ni une empreinte SHA-256 ; "
+            "le manifeste a été modifié, relancez la liquidation.", column="ledger_head", value=head,
+            code="ledger_head_invalid"))
 
 
 def _check_totals(report: VerifyReport, present: set[str]) -> None:
@@ -391,5 +425,6 @@ def check_run(out_dir: Path) -> VerifyReport:
     _check_outputs(report, present)
     _check_inputs(report)
     _check_run_id(report)
+    _check_ledger_head(report)
     _check_totals(report, present)
     return report

@@ -52,7 +52,7 @@ class RunOptions:
 
 
 def _run(opts: RunOptions, as_json: bool) -> dict:
-    from ramu_cli.ledger import scan_ledger
+    from ramu_cli.ledger import open_ledger
     from ramu_cli.liquidation.outputs import LiquidationRun, write_run
 
     with progress(not as_json) as bar:
@@ -60,9 +60,9 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         tariffs = load_tariffs(opts.tariffs)
         scans = {t.role: scan_batch_table(opts.batch_dir, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
         registry = load_registry(scans["beneficiaries"], scans["providers"], opts.liquidation_date)
-        ledger = scan_ledger(opts.ledger)
+        ledger = open_ledger(opts.ledger)   # checked against its journal (ledger.jsonl) first
         bar.update(task, advance=1, description="Liquidation des lignes")
-        result = liquidate(scans["invoices"], registry, tariffs, ledger, opts.liquidation_date)
+        result = liquidate(scans["invoices"], registry, tariffs, ledger.lines, opts.liquidation_date)
         lines = result.lines
         orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
         check_lines(lines, result.input_rows)
@@ -77,7 +77,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
                      "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
                      "batch_dir": str(opts.batch_dir)},
             inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()},
-            signals=signals)
+            signals=signals, ledger_head=ledger.head)
         man = write_run(opts.out, run, lambda: bar.update(task, advance=1, description="Documents"))
         bar.update(task, advance=1)
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),

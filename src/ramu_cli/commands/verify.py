@@ -1,26 +1,36 @@
-"""`ramu verify`: re-check a run folder against its manifest."""
+"""`ramu verify`: re-check a run folder against its manifest, or a ledger folder against its journal."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ramu_cli.commands.common import JSON_HELP, console, emit_json, run_command
 from ramu_cli.errors import InputError
-from ramu_cli.french import count_fr
+from ramu_cli.french import count_fr, group_digits
+from ramu_cli.ledger import JournalCheck
+from ramu_cli.ledger.state import is_ledger_folder, verify_ledger
 from ramu_cli.manifest import VerifyReport, check_run
 
-HELP = """Revérifier un dossier de sortie contre son manifeste (manifest.json).
+HELP = """Revérifier un dossier de sortie contre son manifeste (manifest.json),
+ou un dossier du registre contre son journal (ledger.jsonl).
 
-Recalcule l'empreinte SHA-256 de chaque fichier produit (fichiers manquants,
-en trop ou modifiés), celle de chaque fichier d'entrée encore présent, le
-nombre de lignes des fichiers Parquet et les totaux de l'exécution.
+Dossier de sortie : recalcule l'empreinte SHA-256 de chaque fichier produit
+(fichiers manquants, en trop ou modifiés), celle de chaque fichier d'entrée
+encore présent, le nombre de lignes des fichiers Parquet et les totaux.
+
+Dossier du registre (sans manifest.json, avec ledger.jsonl ou des fichiers
+<run_id>.parquet) : suit la chaîne d'empreintes du journal, recalcule
+l'empreinte, le nombre de lignes et le montant à payer de chaque fichier
+inscrit, et signale tout fichier manquant, renommé, modifié ou non inscrit.
 
 Code de sortie 0 si tout concorde, 3 sinon (avec la liste des différences).
 
 Exemple : ramu verify sorties/2026-10
+Exemple (registre) : ramu verify registre/
 """
 
 
@@ -41,13 +51,40 @@ def _render(report: VerifyReport) -> None:
                   soft_wrap=True)
 
 
+def _render_ledger(check: JournalCheck) -> None:
+    table = Table(title=f"Registre vérifié — {escape(str(check.ledger_dir))}", title_justify="left")
+    for col, justify in (("Fichier", "left"), ("Lignes", "right"), ("À payer (F)", "right"),
+                         ("SHA-256", "left"), ("État", "left")):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for e in check.entries:
+        table.add_row(escape(e.file), count_fr(e.rows), group_digits(e.payable), f"{e.sha256[:12]}…", "conforme")
+    console.print(table)
+    head = check.head[:12] + "…" if check.head else "(journal vide)"
+    console.print(f"[bold green]Registre conforme à son journal[/] ({escape(str(check.ledger_dir))}) ; "
+                  f"tête du journal : {head}", soft_wrap=True)
+
+
+def _ledger_json(check: JournalCheck) -> dict:
+    return {"status": "ok", "kind": "ledger", "ledger": str(check.ledger_dir), "head": check.head,
+            "files": [e.as_dict() for e in check.entries], "differences": []}
+
+
 def register(app: typer.Typer) -> None:
     @app.command("verify", help=HELP)
     def verify(
         out_dir: Path = typer.Argument(..., metavar="OUT_DIR",
-                                       help="Dossier de sortie d'une exécution (avec manifest.json)."),
+                                       help="Dossier de sortie d'une exécution (avec manifest.json), "
+                                            "ou dossier du registre (avec ledger.jsonl)."),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
+        if is_ledger_folder(out_dir):
+            check = run_command(lambda: verify_ledger(out_dir), as_json)
+            if as_json:
+                emit_json(_ledger_json(check))
+            else:
+                _render_ledger(check)
+            return
+
         def body() -> VerifyReport:
             report = check_run(out_dir)
             if not report.valid:
@@ -59,7 +96,7 @@ def register(app: typer.Typer) -> None:
 
         report = run_command(body, as_json)
         if as_json:
-            emit_json({"status": "ok", "out_dir": str(out_dir),
+            emit_json({"status": "ok", "kind": "run", "out_dir": str(out_dir),
                        "command": report.manifest.command,
                        "run_id": report.manifest.run_id,
                        "files": [f.as_dict() for f in report.files],

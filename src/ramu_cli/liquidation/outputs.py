@@ -39,6 +39,9 @@ class LiquidationRun:
     options: dict[str, object]
     inputs: dict[str, tuple[Path, int]]
     signals: pl.DataFrame | None = None     # signals.compute_signals of the lines (None: not computed)
+    # Hash of the last line of the ledger journal the run was checked against ("" without
+    # --ledger or for an empty ledger): the manifest's `ledger_head`.
+    ledger_head: str = ""
 
 
 def _meta(run: LiquidationRun, parquet: Path) -> dict:
@@ -65,7 +68,7 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
         man = manifest.build_manifest(
             command="liquidate", tool_version=__version__, options=run.options,
             tariffs_digest=run.tariffs.digest, inputs=run.inputs, folder=folder,
-            output_rows=output_rows, totals=run.totals,
+            output_rows=output_rows, totals=run.totals, ledger_head=run.ledger_head,
             extra={"anomalies": run.registry.anomalies.height, "orders": run.orders.height,
                    "orders_payable": int(run.orders["payable"].sum() or 0)})
         manifest.write_manifest(man, folder)
