@@ -150,7 +150,11 @@ def _waiting_acts(rng: np.random.Generator, batch: Batch, f: pl.DataFrame, label
     choice, alt = k[r], k[(r + 1) % k.size]
     choice = np.where(acts.price[choice, lv, t] >= 0, choice, alt)   # one priced at the level, if any
     price = acts.price[choice, lv, t]
-    pick = (labels == LABEL["OK"]) & (held < int(waiting["waiting_days"].min())) & (price >= 0) \
+    days = dict(zip(waiting["act_code"].to_list(), waiting["waiting_days"].to_list(), strict=True))
+    wait_of = np.zeros(len(acts.codes), np.int64)
+    wait_of[k] = [days[acts.codes[i]] for i in k]
+    wait = wait_of[choice]
+    pick = (labels == LABEL["OK"]) & (held < wait) & (price >= 0) \
         & ~f["emergency"].fill_null(False).to_numpy()
     # One line per invoice at most (two would be the same act: R09), once in R15_RATE.
     pick &= rng.random(labels.size) < R15_RATE
