@@ -203,3 +203,22 @@ def test_the_ledger_of_the_same_year_consumes_the_cap(tmp_path, tariffs_v2):
            disallowed=500),
         rej("R18", billed=1500),
         ok(billed=1500, tariff=1500, qty=1, allowed=1500, rate=70, payable=1050, copay=450, disallowed=0)])
+
+
+def test_version_1_tariffs_and_batch_give_the_same_bytes_as_empty_version_2_columns(tmp_path, tariff_dir):
+    """A version 1 batch (no authorization_id, no authorizations file) under the version 1
+    fixture folder, and under the same folder with the four columns present but empty:
+    the same liquidation.parquet, byte for byte (R15–R18 and A03 never apply)."""
+    v2_empty = write_tariff_folder(tmp_path / "tarifs_vides")
+    write_csv_table(v2_empty / "acts.csv", FIXTURE_ACTS, "utf8", [*ACT_COLUMNS, *V2_COLUMNS])
+    lines = [cons(1), cons(3), med(2, 3), med(3, 4), med(4, 4), chir("B100", 5)]
+    lot = write_batch_folder(
+        tmp_path / "2026-10", "utf8",
+        {"invoices": INVOICE_COLUMNS, "beneficiaries": BENEFICIARY_COLUMNS, "providers": PROVIDER_COLUMNS},
+        beneficiaries=REGISTRY, providers=DEFAULT_PROVIDERS,
+        invoices=[{"invoice_id": f"F{i}", "line_no": 1, **r} for i, r in enumerate(lines, start=1)])
+    v1 = run_ok(lot, tmp_path / "v1", tariff_dir, len(lines))
+    run_ok(lot, tmp_path / "v2", v2_empty, len(lines))
+    assert (tmp_path / "v1" / "liquidation.parquet").read_bytes() == \
+        (tmp_path / "v2" / "liquidation.parquet").read_bytes()
+    assert v1["status"].to_list() == ["PAID", "PAID", "PAID", "REDUCED", "REDUCED", "PAID"]
