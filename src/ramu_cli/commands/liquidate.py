@@ -122,7 +122,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Dossier de sortie (remplacé en entier une fois complet)."),
         month: str | None = typer.Option(None, "--month", help="Mois AAAA-MM (par défaut : le nom du dossier)."),
         tariffs: Path | None = typer.Option(None, "--tariffs", help=TARIFFS_HELP),
-        ledger: Path | None = typer.Option(None, "--ledger", help="Registre des lots déjà liquidés (motif R13)."),
+        ledger: Path | None = typer.Option(None, "--ledger",
+                                           help="Registre des lots déjà liquidés (motifs R13, R16, R18)."),
         liquidation_date: datetime | None = typer.Option(
             None, "--liquidation-date", formats=["%Y-%m-%d"],
             help="Date de liquidation AAAA-MM-JJ (par défaut : dernier jour du mois)."),
