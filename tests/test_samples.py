@@ -13,14 +13,23 @@ from typer.testing import CliRunner
 
 from ramu_cli import samples
 from ramu_cli.cli import app
-from ramu_cli.contract import BATCH_TABLES, BENEFICIARIES, CONTRIBUTIONS, INVOICES, PROVIDERS, REMITTANCES
+from ramu_cli.contract import (
+    AUTHORIZATIONS,
+    BATCH_TABLES,
+    BENEFICIARIES,
+    CONTRIBUTIONS,
+    INVOICES,
+    PROVIDERS,
+    REMITTANCES,
+)
 from ramu_cli.io.readers import scan_table
+from ramu_cli.liquidation.authorizations import load_authorizations
 from ramu_cli.liquidation.pipeline import last_day_of_month, liquidate
 from ramu_cli.liquidation.registry import load_registry
 from ramu_cli.samples.dates import age_in_years, day_number
 from ramu_cli.tariffs import default_tariff_folder, load_tariffs
 
-ROLES = ("beneficiaries", "providers", "invoices", "contributions", "remittances")
+ROLES = ("beneficiaries", "providers", "invoices", "contributions", "remittances", "authorizations")
 LINES = 2000
 runner = CliRunner()
 
@@ -50,7 +59,7 @@ def typed(folder: Path, role: str) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("fmt", samples.FORMATS)
-def test_five_files_exact_counts(batches, fmt):
+def test_six_files_exact_counts(batches, fmt):
     folder = batches[fmt]
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{r}.{fmt}" for r in ROLES)
     assert typed(folder, "invoices").height == LINES
@@ -145,7 +154,9 @@ def test_csv_is_what_officers_send(batches):
     text = raw.decode("utf-8-sig")
     header, first = text.splitlines()[:2]
     assert header.split(";")[:3] == ["invoice_id", "line_no", "provider_id"]
-    assert first.split(";")[5][2] == "/" and first.split(";")[-1] in ("oui", "non")
+    cells = dict(zip(header.split(";"), first.split(";"), strict=True))
+    assert cells["service_date"][2] == "/" and cells["emergency"] in ("oui", "non")
+    assert header.split(";")[-1] == "authorization_id"    # version 2: the prior authorization cited
     bens = (batches["csv"] / "beneficiaries.csv").read_text(encoding="utf-8")
     assert ";oui;" in bens or ";non;" in bens
 
@@ -227,8 +238,10 @@ def test_every_fault_code_is_injected_at_realistic_rates(tmp_path):
     day = last_day_of_month("2026-10")
     registry = load_registry(scan_table(result.files["beneficiaries"], BENEFICIARIES),
                              scan_table(result.files["providers"], PROVIDERS), day)
+    authorizations = load_authorizations(scan_table(result.files["authorizations"], AUTHORIZATIONS))
+    assert authorizations[1].is_empty()        # every authorization written is usable
     lines = liquidate(scan_table(result.files["invoices"], INVOICES), registry,
-                      tariffs, None, day).lines
+                      tariffs, None, day, authorizations[0]).lines
     found = lines.select(pl.col("reasons").explode()).to_series().drop_nulls().value_counts()
     found = dict(zip(found["reasons"], found["count"], strict=True))
     assert found == {code: n for code, n in result.faults.items() if n}
@@ -258,7 +271,7 @@ def test_month_from_folder_name_and_replacing_a_batch(tmp_path):
     out = tmp_path / "2026-03"
     assert run(str(out), "--invoices", "50", "--format", "csv").exit_code == 0
     assert run(str(out), "--invoices", "50").exit_code == 0          # a batch folder is replaced
-    assert sorted(p.suffix for p in out.iterdir()) == [".parquet"] * 5
+    assert sorted(p.suffix for p in out.iterdir()) == [".parquet"] * 6
     inv = typed(out, "invoices").filter(~pl.col("cell_fault"))
     assert (inv["submission_date"].dt.month() == 3).mean() > 0.9
 

@@ -157,5 +157,7 @@ def test_shipped_style_sample_flags_its_planted_abusers(tmp_path):
                                  .group_by("provider_id").len().sort("len", "provider_id", descending=[True, False])
                                  .select("provider_id").iter_rows())]
     assert ("lines_per_beneficiary", rebilled[0]) in flagged        # the provider re-billing most lines
-    seven = [r["id"] for r in rows if r["indicator"] == "distinct_providers" and r["value"] == "7"]
+    # Planting adds 7 providers to each of 3 beneficiaries; one may also have seen
+    # another provider on its own lines, so at least 7, and no unplanted one comes near.
+    seven = [r["id"] for r in rows if r["indicator"] == "distinct_providers" and int(r["value"]) >= 7]
     assert len(seven) == 3

@@ -42,7 +42,8 @@ def product_workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
     assert sorted(found) == [
         "liquidate/payment_orders.xlsx", "liquidate/rejections.xlsx",
         "remittances/remittances.xlsx",
-        "samples/beneficiaries.xlsx", "samples/contributions.xlsx", "samples/invoices.xlsx",
+        "samples/authorizations.xlsx", "samples/beneficiaries.xlsx", "samples/contributions.xlsx",
+        "samples/invoices.xlsx",
         "samples/providers.xlsx", "samples/remittances.xlsx"]
     return found
 

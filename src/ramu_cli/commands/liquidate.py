@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,10 +20,11 @@ from ramu_cli.commands.common import (
     resolve_tariffs,
     run_command,
 )
-from ramu_cli.contract import BENEFICIARIES, INVOICES, PROVIDERS
+from ramu_cli.contract import AUTHORIZATIONS, BENEFICIARIES, INVOICES, PROVIDERS
 from ramu_cli.documents.labels import STATUS_PLURAL_FR
 from ramu_cli.french import count_fr, fcfa, month_title
 from ramu_cli.io.readers import scan_batch_table
+from ramu_cli.liquidation.authorizations import load_authorizations
 from ramu_cli.liquidation.invariants import check_lines, check_orders
 from ramu_cli.liquidation.orders import payment_orders
 from ramu_cli.liquidation.pipeline import last_day_of_month, liquidate
@@ -60,9 +61,15 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         tariffs = load_tariffs(opts.tariffs)
         scans = {t.role: scan_batch_table(opts.batch_dir, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
         registry = load_registry(scans["beneficiaries"], scans["providers"], opts.liquidation_date)
+        auth_scan = scan_batch_table(opts.batch_dir, AUTHORIZATIONS, required=False)
+        authorizations, auth_anomalies = load_authorizations(auth_scan)
+        if auth_scan is not None:   # its unusable rows go to anomalies.csv with the registry's
+            scans["authorizations"] = auth_scan
+            registry = replace(registry, anomalies=pl.concat([registry.anomalies, auth_anomalies]))
         ledger = open_ledger(opts.ledger)   # checked against its journal (ledger.jsonl) first
         bar.update(task, advance=1, description="Liquidation des lignes")
-        result = liquidate(scans["invoices"], registry, tariffs, ledger.lines, opts.liquidation_date)
+        result = liquidate(scans["invoices"], registry, tariffs, ledger.lines, opts.liquidation_date,
+                           authorizations if auth_scan is not None else None)
         lines = result.lines
         orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
         check_lines(lines, result.input_rows)
@@ -119,7 +126,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Dossier de sortie (remplacé en entier une fois complet)."),
         month: str | None = typer.Option(None, "--month", help="Mois AAAA-MM (par défaut : le nom du dossier)."),
         tariffs: Path | None = typer.Option(None, "--tariffs", help=TARIFFS_HELP),
-        ledger: Path | None = typer.Option(None, "--ledger", help="Registre des lots déjà liquidés (motif R13)."),
+        ledger: Path | None = typer.Option(None, "--ledger",
+                                           help="Registre des lots déjà liquidés (motifs R13, R16, R18)."),
         liquidation_date: datetime | None = typer.Option(
             None, "--liquidation-date", formats=["%Y-%m-%d"],
             help="Date de liquidation AAAA-MM-JJ (par défaut : dernier jour du mois)."),

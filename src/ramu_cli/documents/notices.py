@@ -28,6 +28,9 @@ from ramu_cli.tariffs import DEFAULT_CONTEST_DAYS
 # Reasons that a corrected resubmission cannot cure: the line was already paid
 # (duplicates) or came too late; the provider may only contest.
 NOT_RESUBMITTABLE = ("R09", "R10", "R13")
+# Claims-control reasons with their own advice in "Que faire": R17 (ask the OGD for
+# the prior authorization), R18 and R16 (not payable again before a date or a year).
+CLAIMS_CONTROL = ("R16", "R17", "R18")
 
 
 def _text(column: str) -> pl.Expr:
@@ -72,7 +75,10 @@ def render_rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta:
                          (pl.col("status") == "REJECTED").sum().alias("rejected"),
                          (pl.col("status") == "REDUCED").sum().alias("reduced"),
                          pl.col("billed").sum(), pl.col("payable").sum(), pl.col("disallowed").sum(),
-                         final.filter(final.is_in(NOT_RESUBMITTABLE)).unique().sort().alias("final_codes")))
+                         final.filter(final.is_in(NOT_RESUBMITTABLE)).unique().sort().alias("final_codes"),
+                         final.filter(final.is_in(CLAIMS_CONTROL)).unique().sort().alias("control_codes"),
+                         pl.col("service_date").filter(pl.col("reasons").list.contains("R16")).dt.year()
+                         .unique().sort().alias("cap_years")))
     names = providers.select("provider_id", "name", "level", "region").unique("provider_id", keep="first")
     known = {r["provider_id"]: r for r in names.to_dicts()}
     contest_days = int(meta.get("contest_days", DEFAULT_CONTEST_DAYS))
@@ -84,5 +90,6 @@ def render_rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta:
             provider=known.get(r["provider_id"]), rows_html=Markup(r["html"]), line_count=r["lines"],
             rejected=r["rejected"], reduced=r["reduced"],
             sums={k: r[k] for k in ("billed", "payable", "disallowed")},
-            final_codes=r["final_codes"], contest_days=contest_days, contest_deadline=deadline)
+            final_codes=r["final_codes"], control_codes=r["control_codes"], cap_years=r["cap_years"],
+            contest_days=contest_days, contest_deadline=deadline)
     return notices

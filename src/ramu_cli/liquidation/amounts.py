@@ -25,7 +25,11 @@ def billed() -> pl.Expr:
 
 def amount_columns(rejected: pl.Expr) -> dict[str, pl.Expr]:
     """tariff_price … funder for every row; the zeros and nulls of a REJECTED row."""
-    allowed_qty = pl.when(QUANTITY_CAPPED).then(pl.col("a_max_qty")).otherwise(pl.col("quantity"))
+    # min(quantity, A.max_qty, remaining): `cap_remaining` (rules.frequency) is null where
+    # no annual cap applies, and min_horizontal skips nulls.
+    allowed_qty = pl.min_horizontal(
+        pl.when(QUANTITY_CAPPED).then(pl.col("a_max_qty")).otherwise(pl.col("quantity")),
+        pl.col("cap_remaining"))
     allowed_unit = pl.min_horizontal(pl.col("unit_price"), pl.col("price"))
     rate = pl.when(FREE_CARE).then(pl.lit(100, pl.Int64)).otherwise(pl.col("coverage_rate"))
     allowed = allowed_qty * allowed_unit

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from ramu_cli.liquidation.authorizations import join_authorizations
 from ramu_cli.liquidation.registry import Registry
 from ramu_cli.rules.common import age_in_full_years, within
 from ramu_cli.tariffs import Tariffs
 
-ACT_LOOKUP = ("category", "care_type", "sex", "min_age", "max_age", "max_qty", "free_care")
+ACT_LOOKUP = ("category", "care_type", "sex", "min_age", "max_age", "max_qty", "free_care",
+              # version 2 (null, or false, when the tariff folder lacks them): R15–R18, A03
+              "waiting_days", "max_per_year", "prior_authorization", "min_interval_days")
 PROVIDER_LOOKUP = ("level", "convention_start", "convention_end")
 
 
@@ -26,8 +29,10 @@ def _left(frame: pl.LazyFrame, other: pl.LazyFrame, on: str | list[str]) -> pl.L
     return frame.join(other, on=on, how="left", maintain_order="left")
 
 
-def lookups(base: pl.LazyFrame, registry: Registry, tariffs: Tariffs) -> pl.LazyFrame:
-    """The lines with B (`b_*`), V (`v_*`), A (`a_*`), `price`, `coverage_rate` and `age`."""
+def lookups(base: pl.LazyFrame, registry: Registry, tariffs: Tariffs,
+            authorizations: pl.DataFrame | None = None) -> pl.LazyFrame:
+    """The lines with B (`b_*`), V (`v_*`), A (`a_*`), `price`, `coverage_rate`, `age` and
+    the authorization Z (`z_*`, null without one; `authorizations`: the usable rows)."""
     dates = base.select("service_date").drop_nulls().unique()
     acts = in_force(tariffs.acts, dates).select(
         "act_code", "service_date", *[pl.col(c).alias(f"a_{c}") for c in ACT_LOOKUP])
@@ -46,5 +51,6 @@ def lookups(base: pl.LazyFrame, registry: Registry, tariffs: Tariffs) -> pl.Lazy
     joined = _left(joined, acts, ["act_code", "service_date"])
     joined = _left(joined, prices, ["act_code", "v_level", "service_date"])
     joined = _left(joined, coverage, ["b_ogd", "a_care_type", "service_date"])
+    joined = join_authorizations(joined, authorizations)
     # The age of R03 and R07.
     return joined.with_columns(age=age_in_full_years(pl.col("service_date"), pl.col("b_birth_date")))

@@ -1,9 +1,11 @@
 """The liquidation pipeline: invoice rows in, one decision per row out.
 
 read → flag duplicates (R09, R13, R14: rules.duplicates) → look up B, V, A,
-price and coverage at the service date (lookups) → every code of the registry
-(rules) → A01/A02 and amounts (amounts) → status and reasons. One polars plan
-with no Python loop over rows.
+price, coverage and the authorization Z at the service date (lookups) → every
+code a line gets on its own (rules) → R18, then R16/A03, on the lines no other
+code rejects, over the batch and the ledger (rules.frequency) → A01–A03 and
+amounts (amounts) → status and reasons. Polars plans; the only Python loop is
+R18's walk over the few lines two of which are closer than the interval.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from ramu_cli.liquidation import amounts
 from ramu_cli.liquidation.codes import mask, with_reason_lists
 from ramu_cli.liquidation.lookups import lookups
 from ramu_cli.liquidation.registry import Registry
-from ramu_cli.rules import RuleContext, code_rules
+from ramu_cli.rules import ADJUSTMENTS, CODES, CROSS_LINE, REASONS, RuleContext, ordinary_reason_rules
+from ramu_cli.rules.authorization import Z_MATCH, z_matches
 from ramu_cli.rules.duplicates import duplicate_flags
+from ramu_cli.rules.frequency import INPUT_COLUMNS, frequency_flags
 from ramu_cli.tariffs import Tariffs
 
 # Columns kept beside the contract's for documents (pyramid level, act category) and for
@@ -43,13 +47,34 @@ class LiquidationResult:
     input_rows: int
 
 
-def decision_plan(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs,
-                  liquidation_date: date) -> pl.LazyFrame:
-    """The lazy plan of the line-level result (plus COVERAGE_CHECK for the caller)."""
-    codes, rejected = code_rules(RuleContext(tariffs.policy, liquidation_date))
-    frame = lookups(flagged, registry, tariffs).with_columns(
-        _rejected=rejected, _mask=mask(codes), billed=amounts.billed(), **amounts.amount_columns(rejected))
-    frame = with_reason_lists(frame, list(codes)).with_columns(
+def ordinary_codes(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs, ctx: RuleContext,
+                   authorizations: pl.DataFrame | None) -> pl.LazyFrame:
+    """The looked-up lines with `_mask` holding every code but CROSS_LINE and the adjustments,
+    `_other_rejected` (some such code applies) and `z_match` (what R18 exempts)."""
+    partial = mask(ordinary_reason_rules(ctx), list(CODES))
+    return lookups(flagged, registry, tariffs, authorizations).with_columns(
+        _mask=partial, **{Z_MATCH: z_matches()}).with_columns(_other_rejected=pl.col("_mask") != 0)
+
+
+def cross_line_flags(lines: pl.DataFrame, tariffs: Tariffs, ledger: pl.LazyFrame | None) -> pl.DataFrame:
+    """frequency_flags over the lines no other code rejects (the rulebook's *eligible* rows)."""
+    interval_acts = (tariffs.acts.filter(pl.col("min_interval_days").is_not_null())["act_code"]
+                     .unique().to_list())
+    eligible = lines.lazy().filter(~pl.col("_other_rejected")).select(
+        [pl.col(c) for c in INPUT_COLUMNS])
+    return frequency_flags(eligible, ledger, interval_acts)
+
+
+def decision_plan(lines: pl.LazyFrame, flags: pl.DataFrame, ctx: RuleContext) -> pl.LazyFrame:
+    """The lazy plan of the line-level result (plus COVERAGE_CHECK for the caller), from the
+    lines of ordinary_codes and the flags of cross_line_flags."""
+    frame = lines.join(flags.lazy(), on="row_id", how="left", maintain_order="left")
+    late = {code: REASONS[code](ctx) for code in CROSS_LINE}
+    rejected = pl.col("_other_rejected") | pl.any_horizontal(list(late.values()))
+    adjusted = {code: rule(ctx) & ~rejected for code, rule in ADJUSTMENTS.items()}
+    frame = frame.with_columns(_rejected=rejected, _mask=pl.col("_mask") + mask({**late, **adjusted}, list(CODES)),
+                               billed=amounts.billed(), **amounts.amount_columns(rejected))
+    frame = with_reason_lists(frame, list(CODES)).with_columns(
         copay=pl.col("allowed") - pl.col("payable"),
         disallowed=pl.col("billed") - pl.col("allowed"),
         status=pl.when(pl.col("_rejected")).then(pl.lit("REJECTED"))
@@ -84,16 +109,25 @@ def _missing_rates(df: pl.DataFrame, tariffs: Tariffs, label: str) -> InputError
 
 
 def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
-              ledger: pl.LazyFrame | None, liquidation_date: date) -> LiquidationResult:
-    """Run the plan; a missing coverage rate for a line that needs one stops the run."""
+              ledger: pl.LazyFrame | None, liquidation_date: date,
+              authorizations: pl.DataFrame | None = None) -> LiquidationResult:
+    """Run the plan; a missing coverage rate for a line that needs one stops the run.
+
+    `authorizations`: the usable rows of the batch's authorizations file
+    (liquidation.authorizations.load_authorizations), None without the file."""
     # Each stage is read several times by the next (R09 groups, distinct service
     # dates, lookups): collected once, it is not computed again for each reader.
     typed = invoices.typed().collect()
     input_rows = typed.height
     flagged = duplicate_flags(typed.lazy(), ledger).collect()
     del typed  # flagged holds every column: keep one copy of the lines in memory
-    df = decision_plan(flagged.lazy(), registry, tariffs, liquidation_date).collect()
+    ctx = RuleContext(tariffs.policy, liquidation_date)
+    # Collected once more: R18/R16 read the eligible lines, the decisions read them all.
+    lines = ordinary_codes(flagged.lazy(), registry, tariffs, ctx, authorizations).collect()
     del flagged
+    flags = cross_line_flags(lines, tariffs, ledger)
+    df = decision_plan(lines.lazy(), flags, ctx).collect()
+    del lines
     error = _missing_rates(df, tariffs, invoices.label)
     if error is not None:
         raise error

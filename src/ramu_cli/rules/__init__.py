@@ -3,8 +3,10 @@
 The rules read one frame per invoice line: the invoice columns, the
 beneficiary B (`b_*`, with the principal's rights `b_p_rights_*`), the
 provider V (`v_*`), the act A (`a_*`), `price` (the price row at V's level),
-`age` (rules.common.age_in_full_years) and the flags `r09`, `r13`, `r14`
-(rules.duplicates.duplicate_flags). Each rule is a function of the run's
+`age` (rules.common.age_in_full_years), the flags `r09`, `r13`, `r14`
+(rules.duplicates.duplicate_flags), the authorization Z (`z_*`) and, for the
+codes judged last (CROSS_LINE, A03), the columns `r18`, `r16`, `a03` and
+`cap_remaining` that the pipeline joins from rules.frequency.frequency_flags. Each rule is a function of the run's
 RuleContext returning a boolean expression, true only where the code applies
 and its lookups are present (the rulebook's "needs" column): a missing lookup
 makes the expression null, which counts as "does not apply".
@@ -21,7 +23,17 @@ from collections.abc import Callable
 
 import polars as pl
 
-from ramu_cli.rules import act, adjustments, duplicates, eligibility, provider, submission
+from ramu_cli.rules import (
+    act,
+    adjustments,
+    authorization,
+    duplicates,
+    eligibility,
+    frequency,
+    provider,
+    submission,
+    waiting,
+)
 from ramu_cli.rules.common import RuleContext
 
 Rule = Callable[[RuleContext], pl.Expr]
@@ -42,7 +54,14 @@ REASONS: dict[str, Rule] = {
     "R12": submission.r12_inconsistent_dates,
     "R13": duplicates.r13_already_liquidated,
     "R14": duplicates.r14_unreadable_or_invalid,
+    "R15": lambda ctx: waiting.r15_waiting_period(),
+    "R16": frequency.r16_annual_cap,
+    "R17": lambda ctx: authorization.r17_prior_authorization(),
+    "R18": frequency.r18_too_close,
 }
+# Judged last, on the rows no other reason rejects (rules.frequency): the
+# pipeline computes every other code first, then these from frequency_flags.
+CROSS_LINE = ("R16", "R18")
 # An R14 row gets no other code: its cells cannot be trusted.
 EXCLUSIVE = "R14"
 
@@ -50,6 +69,7 @@ EXCLUSIVE = "R14"
 ADJUSTMENTS: dict[str, Rule] = {
     "A01": adjustments.a01_price_above_tariff,
     "A02": adjustments.a02_quantity_above_max,
+    "A03": frequency.a03_cut_to_annual_cap,
 }
 
 CODES = (*REASONS, *ADJUSTMENTS)
@@ -62,12 +82,10 @@ def reason_rules(ctx: RuleContext) -> dict[str, pl.Expr]:
             for code, rule in REASONS.items()}
 
 
-def code_rules(ctx: RuleContext) -> tuple[dict[str, pl.Expr], pl.Expr]:
-    """Every code (reasons, then adjustments) → its expression; and `rejected`."""
-    reasons = reason_rules(ctx)
-    rejected = pl.any_horizontal(list(reasons.values()))
-    adjusted = {code: rule(ctx) & ~rejected for code, rule in ADJUSTMENTS.items()}
-    return {**reasons, **adjusted}, rejected
+def ordinary_reason_rules(ctx: RuleContext) -> dict[str, pl.Expr]:
+    """The reason codes a line gets on its own (all but CROSS_LINE), in REASONS order."""
+    return {code: expr for code, expr in reason_rules(ctx).items() if code not in CROSS_LINE}
 
 
-__all__ = ["ADJUSTMENTS", "CODES", "EXCLUSIVE", "REASONS", "RuleContext", "code_rules", "reason_rules"]
+__all__ = ["ADJUSTMENTS", "CODES", "CROSS_LINE", "EXCLUSIVE", "REASONS", "RuleContext", "ordinary_reason_rules",
+           "reason_rules"]

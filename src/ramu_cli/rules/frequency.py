@@ -42,6 +42,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from ramu_cli.rules.authorization import Z_MATCH
+from ramu_cli.rules.common import RuleContext
 from ramu_cli.rules.duplicates import R09_ORDER
 
 GROUP = ["beneficiary_id", "act_code"]
@@ -83,6 +84,23 @@ def frequency_flags(eligible: pl.LazyFrame, ledger: pl.LazyFrame | None,
             .join(caps, on="row_id", how="left", maintain_order="left")
             .with_columns(pl.col("r16").fill_null(False), pl.col("a03").fill_null(False))
             .select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA))
+
+
+def r18_too_close(ctx: RuleContext) -> pl.Expr:
+    # R18 Acte trop rapproché du précédent: the `r18` flag of frequency_flags,
+    # joined by the pipeline (null, so false, for rows it does not concern).
+    return pl.col("r18").fill_null(False)
+
+
+def r16_annual_cap(ctx: RuleContext) -> pl.Expr:
+    # R16 Plafond annuel de l'acte atteint: nothing of A.max_per_year left (`r16`).
+    return pl.col("r16").fill_null(False)
+
+
+def a03_cut_to_annual_cap(ctx: RuleContext) -> pl.Expr:
+    # A03 Quantité ramenée au plafond annuel: 0 < remaining < capped_qty (`a03`);
+    # the amounts then take allowed_qty = remaining (`cap_remaining`).
+    return pl.col("a03").fill_null(False)
 
 
 def _pair_hash() -> pl.Expr:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import polars as pl
+
 from ramu_cli.samples.acts import Acts
 from ramu_cli.samples.beneficiaries import Patients
 from ramu_cli.samples.period import Period
@@ -16,6 +18,7 @@ class Batch:
     acts: Acts
     patients: Patients
     providers: Providers
+    act_rules: pl.DataFrame        # the tariff folder's acts table (R15–R18, A03: samples.claims)
 
     def chunk(self, part: int, parts: int) -> Batch:
         """The batch as chunk `part` of `parts` sees it: its own share of the beneficiaries.

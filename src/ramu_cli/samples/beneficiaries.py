@@ -49,6 +49,7 @@ class Patients:
     anomalies: np.ndarray          # rows set aside by the registry check
     closed: int                    # rows whose rights are closed in the month
     anomaly_rows: int
+    principal_start: np.ndarray    # day number of the principal's rights_start (R15 counts from it)
 
     def share(self, part: int, parts: int) -> Patients:
         """Chunk `part` of `parts`: its own share of every pool (keeps accidental duplicates out)."""
@@ -298,7 +299,8 @@ def invoice_pools(people: _Members, rights: _Rights, anomalies: np.ndarray, ids:
         r03=np.flatnonzero(ok & rights_month & out_of_conditions),
         r11=clean[period.referral_ogds[people.ogd[clean]]],
         anomalies=np.flatnonzero(anomalies),
-        closed=int(rights_closed.sum()), anomaly_rows=int(anomalies.sum()))
+        closed=int(rights_closed.sum()), anomaly_rows=int(anomalies.sum()),
+        principal_start=rights.principal_start)
 
 
 def unknown_beneficiary_ids(rng: np.random.Generator, n: int, serials: np.ndarray,

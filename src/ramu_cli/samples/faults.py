@@ -29,8 +29,15 @@ R12    submitted before the care, or after the month       invoice_heads.draw_da
 R13    not injected: it needs a ledger of earlier batches
 R14    unreadable or invalid cell (quantity 0, negative    invoice_lines.make_unreadable
        price, repeated key, empty id, bad date)
+R15    waiting act for a family insured too recently   claims.claims_control (left where the
+                                                           registry makes it)
+R16    annual cap of the act used up                      claims._chains, claims._cross_line
+R17    act needing an authorization, none or expired     claims._authorizations
+R18    same act again less than its interval after        claims._cross_line (repeat visits as
+                                                           the patients' draws make them)
 A01    unit price above the tariff (reduced)               invoice_lines.draw_prices
 A02    quantity above the act's limit (reduced)            invoice_lines.draw_quantities
+A03    quantity cut to what is left of the annual cap     claims._chains, claims._cross_line
 =====  ================================================  =========================================
 
 Registry anomalies (rows set aside, not reason codes) are made in
@@ -41,7 +48,7 @@ from __future__ import annotations
 
 # Codes of the injected faults, in report order.
 FAULT_CODES = ("R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "R09", "R10",
-               "R11", "R12", "R14", "A01", "A02")
+               "R11", "R12", "R14", "R15", "R16", "R17", "R18", "A01", "A02", "A03")
 # A line's fault label is a small integer: LABELS[i] is its code ("OK" = a clean line),
 # LABEL[code] its number.
 LABELS = ("OK", *FAULT_CODES)

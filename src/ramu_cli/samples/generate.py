@@ -1,4 +1,4 @@
-"""`write_sample_batch`: the five files of a synthetic month, from one seed.
+"""`write_sample_batch`: the six files of a synthetic month, from one seed.
 
 Each part draws from its own numpy Generator seeded by (seed, part), so the
 same options give byte-identical files: acts' popularity (seed, 5), registry
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from ramu_cli.errors import InputError
 from ramu_cli.samples.abuse import plant_into_chunk
@@ -62,7 +63,8 @@ def write_sample_batch(folder: Path, options: SampleOptions, tariffs: Tariffs,
                                                options.providers or default_providers(n_lines), period)
     contributions, remittances = draw_contributions(np.random.default_rng([seed, CONTRIBUTIONS]),
                                                     options.contributors or default_contributors(n_lines), period)
-    batch = Batch(period=period, acts=acts, patients=patients, providers=provider_pools)
+    batch = Batch(period=period, acts=acts, patients=patients, providers=provider_pools,
+                  act_rules=tariffs.acts)
     if patients.clean.size == 0 or provider_pools.clean[0].size == 0:
         raise InputError("Registre ou liste de prestataires trop petits pour générer des factures : "
                          "augmentez --beneficiaries ou --providers.")
@@ -74,13 +76,15 @@ def write_sample_batch(folder: Path, options: SampleOptions, tariffs: Tariffs,
                ) if options.abusers else None
     invoices = _write_invoices(folder / f"invoices.{fmt}", fmt, batch, seed, n_lines, on_progress, planter)
     files["invoices"] = invoices.path
+    files["authorizations"] = write_table(folder, "authorizations", fmt, invoices.authorizations())
     files["contributions"] = write_table(folder, "contributions", fmt, contributions)
     files["remittances"] = write_table(folder, "remittances", fmt, remittances)
     return SampleResult(
         month=options.month, seed=seed, fmt=fmt, files=files,
         rows={"beneficiaries": beneficiaries.height, "providers": providers.height,
               "invoices": n_lines, "contributions": contributions.height,
-              "remittances": remittances.height},
+              "remittances": remittances.height,
+              "authorizations": invoices.authorization_rows},
         invoices=invoices.invoices,
         faults={code: int(invoices.counts[LABEL[code]]) for code in FAULT_CODES},
         free_care_lines=invoices.free_care_lines, registry_anomalies=patients.anomaly_rows,
@@ -95,6 +99,14 @@ class _InvoiceTotals:
         self.counts = np.zeros(len(LABELS), np.int64)
         self.invoices = 0
         self.free_care_lines = 0
+        self.parts: list[pl.DataFrame] = []     # authorization rows, chunk by chunk
+
+    @property
+    def authorization_rows(self) -> int:
+        return sum(p.height for p in self.parts)
+
+    def authorizations(self) -> pl.DataFrame:
+        return pl.concat(self.parts)
 
 
 def _write_invoices(path: Path, fmt: str, batch: Batch, seed: int, n_lines: int,
@@ -117,6 +129,7 @@ def _write_invoices(path: Path, fmt: str, batch: Batch, seed: int, n_lines: int,
         totals.counts += np.bincount(chunk.labels, minlength=len(LABELS))
         totals.invoices += chunk.invoices
         totals.free_care_lines += chunk.free_care_lines
+        totals.parts.append(chunk.authorizations)
         del chunk
         done += n
         chunk_no += 1

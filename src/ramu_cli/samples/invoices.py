@@ -15,6 +15,7 @@ import polars as pl
 from ramu_cli.contract import OGDS
 from ramu_cli.samples.batch import Batch
 from ramu_cli.samples.beneficiaries import unknown_beneficiary_ids
+from ramu_cli.samples.claims import claims_control
 from ramu_cli.samples.dates import date_of, date_series
 from ramu_cli.samples.invoice_heads import Heads, draw_heads
 from ramu_cli.samples.invoice_lines import Lines, draw_lines, free_care_lines
@@ -29,6 +30,7 @@ class Chunk:
     labels: np.ndarray             # fault label of each line
     invoices: int
     free_care_lines: int
+    authorizations: pl.DataFrame   # the prior authorizations its lines cite (samples.claims)
 
 
 def invoice_chunk(batch: Batch, rng: np.random.Generator, n_lines: int, first_seq: int) -> Chunk:
@@ -37,7 +39,12 @@ def invoice_chunk(batch: Batch, rng: np.random.Generator, n_lines: int, first_se
     lines = draw_lines(batch, rng, heads, n_lines)
     free = free_care_lines(batch.acts, lines)
     frame = _frame(batch, rng, heads, lines, first_seq)
-    return Chunk(frame=frame, labels=lines.label, invoices=heads.label.size, free_care_lines=free)
+    tariff_price = batch.acts.price[lines.ka, lines.lv, lines.t]
+    lines_frame, labels, auths = claims_control(batch, rng, frame.drop("_bad_date"), lines.label,
+                                                heads.ben[lines.inv], lines.lv, tariff_price)
+    frame = lines_frame.with_columns(frame["_bad_date"])
+    return Chunk(frame=frame, labels=labels, invoices=heads.label.size, free_care_lines=free,
+                 authorizations=auths)
 
 
 def _frame(batch: Batch, rng: np.random.Generator, heads: Heads, lines: Lines, first_seq: int) -> pl.DataFrame:
