@@ -8,8 +8,10 @@ a few providers must write exactly the files of the default run, byte for byte.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -68,3 +70,17 @@ def test_notices_written_by_chunks_equal_the_default_run(tmp_path: Path, monkeyp
     chunked = tmp_path / "chunked"
     _liquidate(chunked)
     assert _files(chunked) == _files(default)
+
+
+def test_payment_orders_are_split_one_file_per_ogd(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _liquidate(out)
+    orders = pl.read_csv(out / "payment_orders.csv", separator=";", encoding="windows-1252", infer_schema=False)
+    assert not (out / "payment_orders.html").exists()
+    files = sorted((out / "payment_orders").glob("*.html"))
+    assert {f.stem for f in files} == set(orders["ogd"].to_list())
+    for f in files:
+        numbers = re.findall(r'<div class="no">N° ([^<]+)</div>', f.read_text(encoding="utf-8"))
+        expected = orders.filter(pl.col("ogd") == f.stem)["order_no"].sort().to_list()
+        assert numbers == expected, f.name  # each order once, in its OGD's file, by number
+        assert f"1 / {len(expected)}</div>" in f.read_text(encoding="utf-8")

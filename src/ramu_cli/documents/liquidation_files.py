@@ -61,8 +61,10 @@ def write_people_documents(folder: Path, lines: pl.DataFrame, data: DataTables,
     (folder / "report.html").write_text(
         liquidation_report.render_liquidation_report(lines, orders, providers, registered, meta),
         encoding="utf-8")
-    (folder / "payment_orders.html").write_text(
-        payment_orders.render_payment_orders(orders, meta), encoding="utf-8")
+    order_dir = folder / "payment_orders"
+    order_dir.mkdir()
+    for ogd, html in payment_orders.payment_orders_by_ogd(orders, meta):
+        (order_dir / f"{_safe_name(ogd)}.html").write_text(html, encoding="utf-8")
     (folder / "payment_orders.pain001.xml").write_bytes(pain001.render_pain001(orders, meta))
     notice_dir = folder / "rejections"
     notice_dir.mkdir()
