@@ -4,8 +4,8 @@ Not a test: a developer's probe to guide the streaming rewrite (issue 9).
 
     python benchmarks/profile_liquidate.py BATCH_DIR [--out DIR] [--tariffs DIR]
 
-It calls, in the same order, the functions `commands/liquidate.py` and
-`documents_out.write_liquidation_documents` call, with a timer around each,
+It calls, in the same order, the functions `commands/liquidate.py`,
+`liquidation/outputs.py` and `documents/liquidation_files.py` call, with a timer around each,
 and prints per step: wall seconds, CPU seconds (every thread: polars works on
 both cores; on a shared machine CPU seconds are far steadier than wall ones),
 the RSS before the step, the process's peak RSS *during that step* (Linux: the
@@ -15,8 +15,7 @@ of a step on its own, just after it (the lookups, the pandera check), to split
 it: they are extra work, not part of the run, left out of the totals
 (--no-probes skips them).
 
-It follows today's module layout; when issue 8 moves the liquidation core and
-documents_out, this file moves its imports with them.
+It follows the module layout of docs/architecture.md (liquidation/, documents/).
 """
 
 from __future__ import annotations
@@ -33,27 +32,30 @@ from pathlib import Path
 
 T0 = time.perf_counter()
 import polars as pl  # noqa: E402
-from ramu_cli.documents_out import _safe_name, liquidation_folder  # noqa: E402
-from ramu_cli.invariants import check_lines, check_orders, check_written  # noqa: E402
-from ramu_cli.orders import payment_orders as build_orders  # noqa: E402
-from ramu_cli.orders import totals  # noqa: E402
-from ramu_cli.registry import load_registry  # noqa: E402
 
 from ramu_cli import __version__, manifest  # noqa: E402
 from ramu_cli.commands.common import resolve_month, resolve_tariffs  # noqa: E402
 from ramu_cli.contract import BENEFICIARIES, INVOICES, LIQUIDATION_COLUMNS, PROVIDERS  # noqa: E402
 from ramu_cli.documents import liquidation_report, notices, pain001, payment_orders  # noqa: E402
-from ramu_cli.documents.tables import (  # noqa: E402
+from ramu_cli.documents.labels import (  # noqa: E402
     ORDER_HEADINGS,
     REJECTION_HEADINGS,
-    french_values,
-    orders_table,
-    rejections_table,
+    SHEET_ORDERS,
+    SHEET_REJECTIONS,
 )
+from ramu_cli.documents.liquidation_files import _safe_name  # noqa: E402
+from ramu_cli.documents.tables import french_values, orders_table, rejections_table  # noqa: E402
 from ramu_cli.io.readers import scan_batch_table  # noqa: E402
-from ramu_cli.io.writers import write_csv, write_xlsx  # noqa: E402
+from ramu_cli.io.writers import run_folder, write_csv  # noqa: E402
+from ramu_cli.io.xlsx import write_xlsx  # noqa: E402
 from ramu_cli.ledger import scan_ledger  # noqa: E402
-from ramu_cli.liquidation import _lookups, decision_plan, duplicate_flags, last_day_of_month  # noqa: E402
+from ramu_cli.liquidation.invariants import check_lines, check_orders, check_written  # noqa: E402
+from ramu_cli.liquidation.lookups import lookups as _lookups  # noqa: E402
+from ramu_cli.liquidation.orders import payment_orders as build_orders  # noqa: E402
+from ramu_cli.liquidation.pipeline import COVERAGE_CHECK, decision_plan, last_day_of_month  # noqa: E402
+from ramu_cli.liquidation.registry import ANOMALY_COLUMNS, load_registry  # noqa: E402
+from ramu_cli.liquidation.totals import totals  # noqa: E402
+from ramu_cli.rules.duplicates import duplicate_flags  # noqa: E402
 from ramu_cli.schemas import LIQUIDATION_SCHEMA, schema_problems  # noqa: E402
 from ramu_cli.tariffs import load_tariffs  # noqa: E402
 
@@ -124,7 +126,7 @@ def decisions(batch: Path, tariffs_dir: Path, liquidation_date):
     del flagged
     with step("decisions", "coverage gap check, drop helpers"):
         assert not df["coverage_missing"].any()
-        lines = df.drop("coverage_missing", "_coverage_ogd", "_coverage_care_type")
+        lines = df.drop(COVERAGE_CHECK)
         del df
     return tariffs, scans, registry, lines, input_rows
 
@@ -139,12 +141,12 @@ def invariants(lines, registry, tariffs, month, liquidation_date, input_rows):
             schema_problems(lines.select(list(LIQUIDATION_COLUMNS)), LIQUIDATION_SCHEMA, "liquidation.parquet")
     with step("invariants", "check_orders, totals"):
         check_orders(lines, orders)
-        run_totals = totals(lines)
+        run_totals = totals(lines.lazy())
     return orders, run_totals
 
 
 def documents(folder: Path, lines, orders, registry, meta) -> None:
-    """documents_out.write_liquidation_documents, one timer per file."""
+    """documents.liquidation_files.write_data_files + write_people_documents, one timer per file."""
     with step("documents", "orders table (amounts in words)"):
         orders = orders_table(orders)
     with step("documents", "rejections table"):
@@ -152,14 +154,14 @@ def documents(folder: Path, lines, orders, registry, meta) -> None:
     with step("documents", "payment_orders.csv"):
         write_csv(orders, folder / "payment_orders.csv")
     with step("documents", "payment_orders.xlsx"):
-        write_xlsx({"Ordres de paiement": (french_values(orders), ORDER_HEADINGS)}, folder / "payment_orders.xlsx",
-                   totals={"Ordres de paiement": ["lines", "billed", "payable"]})
+        write_xlsx({SHEET_ORDERS: (french_values(orders), ORDER_HEADINGS)}, folder / "payment_orders.xlsx",
+                   totals={SHEET_ORDERS: ["lines", "billed", "payable"]})
     with step("documents", "rejections.csv, anomalies.csv"):
         write_csv(rejections, folder / "rejections.csv")
-        write_csv(registry.anomalies, folder / "anomalies.csv")
+        write_csv(registry.anomalies.select(ANOMALY_COLUMNS), folder / "anomalies.csv")
     with step("documents", "rejections.xlsx"):
-        write_xlsx({"Lignes rejetées ou réduites": (rejections, REJECTION_HEADINGS)}, folder / "rejections.xlsx",
-                   totals={"Lignes rejetées ou réduites": ["billed", "allowed", "payable", "disallowed"]})
+        write_xlsx({SHEET_REJECTIONS: (rejections, REJECTION_HEADINGS)}, folder / "rejections.xlsx",
+                   totals={SHEET_REJECTIONS: ["billed", "allowed", "payable", "disallowed"]})
     providers = registry.providers.select("provider_id", "name", "level", "region")
     with step("documents", "report.html"):
         registered = dict(registry.beneficiaries.group_by("ogd").len().iter_rows())
@@ -170,13 +172,10 @@ def documents(folder: Path, lines, orders, registry, meta) -> None:
                                                     encoding="utf-8")
     with step("documents", "payment_orders.pain001.xml"):
         (folder / "payment_orders.pain001.xml").write_bytes(pain001.render_pain001(orders, meta))
-    with step("documents", "rejection notices: render"):
-        pages = notices.render_rejection_notices(lines, providers, meta)
-    with step("documents", "rejection notices: write files"):
+    with step("documents", "rejection notices: render by chunks, each written as rendered"):
         (folder / "rejections").mkdir()
-        for provider_id, html in sorted(pages.items()):
+        for provider_id, html in notices.rejection_notices(lines, providers, meta):
             (folder / "rejections" / f"{_safe_name(provider_id)}.html").write_text(html, encoding="utf-8")
-        del pages
 
 
 def main() -> None:
@@ -200,7 +199,7 @@ def main() -> None:
     with step("write", "input row counts (manifest)"):
         inputs = {role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()}
     with ExitStack() as stack:
-        folder = stack.enter_context(liquidation_folder(args.out))
+        folder = stack.enter_context(run_folder(args.out))
         parquet = folder / "liquidation.parquet"
         with step("write", "liquidation.parquet (zstd)"):
             lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")

@@ -101,7 +101,7 @@ def test_hostile_provider_name_is_inert_everywhere(tmp_path, tariff_dir, write_b
     assert result.exit_code == 0, explain(result)
 
     # HTML: the name is text, never a tag.
-    for html in [out / "payment_orders.html", *sorted((out / "rejections").glob("*.html"))]:
+    for html in [*sorted((out / "payment_orders").glob("*.html")), *sorted((out / "rejections").glob("*.html"))]:
         text = html.read_text(encoding="utf-8")
         assert "<script>alert(1)</script>" not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, html.name

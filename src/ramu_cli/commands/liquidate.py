@@ -50,6 +50,7 @@ class RunOptions:
     liquidation_date: date
     tariffs: Path
     ledger: Path | None
+    documents: bool = True
 
 
 def _run(opts: RunOptions, as_json: bool) -> dict:
@@ -82,9 +83,11 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
             registry=registry, tariffs=tariffs, totals=totals(lines.lazy()),
             options={"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
                      "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
-                     "batch_dir": str(opts.batch_dir)},
+                     "batch_dir": str(opts.batch_dir),
+                     # Recorded only when left out, so a default run's manifest is unchanged.
+                     **({} if opts.documents else {"documents": False})},
             inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()},
-            signals=signals, ledger_head=ledger.head)
+            signals=signals, ledger_head=ledger.head, documents=opts.documents)
         man = write_run(opts.out, run, lambda: bar.update(task, advance=1, description="Documents"))
         bar.update(task, advance=1)
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
@@ -131,12 +134,16 @@ def register(app: typer.Typer) -> None:
         liquidation_date: datetime | None = typer.Option(
             None, "--liquidation-date", formats=["%Y-%m-%d"],
             help="Date de liquidation AAAA-MM-JJ (par défaut : dernier jour du mois)."),
+        documents: bool = typer.Option(
+            True, "--documents/--no-documents",
+            help="Sans documents : seulement liquidation.parquet, payment_orders.csv, rejections.csv, "
+                 "anomalies.csv et manifest.json (contrôle automatique, nouvelle exécution d'audit)."),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         the_month = resolve_month(batch_dir, month)
         opts = RunOptions(batch_dir, out, the_month,
                           liquidation_date.date() if liquidation_date else last_day_of_month(the_month),
-                          resolve_tariffs(tariffs), ledger)
+                          resolve_tariffs(tariffs), ledger, documents)
         summary = run_command(lambda: _run(opts, as_json), as_json)
         if as_json:
             emit_json(summary)

@@ -2,10 +2,14 @@
 
 The core hands over frames; this module turns them into the files people and
 scripts receive. Every file here is deterministic for the same inputs.
+`write_data_files` writes what scripts and auditors read (CSV); `write_people_documents`
+adds what people read (XLSX, HTML, pain.001, notices): `ramu liquidate
+--no-documents` writes only the former.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -21,26 +25,43 @@ from ramu_cli.signals.output import write_signals_csv
 from ramu_cli.signals.report import render_signals_section
 
 
-def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,
-                                registry: Registry, meta: dict, signals: pl.DataFrame | None = None,
-                                thresholds: SignalThresholds | None = None) -> dict[str, int]:
-    """All files of a liquidation run but liquidation.parquet and the manifest; their row counts.
+@dataclass
+class DataTables:
+    """The tables behind the data files, kept for the documents that show them again."""
 
-    `signals` (compute_signals, collected) gives signals.csv and the report's
-    "Signaux à examiner" section; None leaves both out."""
+    orders: pl.DataFrame       # orders_table: with amount_words
+    rejections: pl.DataFrame   # rejections_table: every REJECTED or REDUCED line
+    rows: dict[str, int]       # file name -> row count, for the manifest
+
+
+def write_data_files(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,
+                     registry: Registry) -> DataTables:
+    """payment_orders.csv, rejections.csv, anomalies.csv: what a re-run or an audit script reads."""
     orders = orders_table(orders)
     rejections = rejections_table(lines, registry.providers)
     write_csv(orders, folder / "payment_orders.csv")
-    write_xlsx({SHEET_ORDERS: (french_values(orders), ORDER_HEADINGS)},
-               folder / "payment_orders.xlsx",
-               totals={SHEET_ORDERS: ["lines", "billed", "payable"]})
     write_csv(rejections, folder / "rejections.csv")
     # Registry rows set aside (treated as absent): which file, row and column, and why.
     write_csv(registry.anomalies.select(ANOMALY_COLUMNS), folder / "anomalies.csv")
+    return DataTables(orders, rejections, {"payment_orders.csv": orders.height,
+                                           "rejections.csv": rejections.height,
+                                           "anomalies.csv": registry.anomalies.height})
+
+
+def write_people_documents(folder: Path, lines: pl.DataFrame, data: DataTables, registry: Registry,
+                           meta: dict, signals: pl.DataFrame | None = None,
+                           thresholds: SignalThresholds | None = None) -> dict[str, int]:
+    """Workbooks, report, printable orders, pain.001, notices and signals; their row counts.
+
+    `signals` (compute_signals, collected) gives signals.csv and the report's
+    "Signaux à examiner" section; None leaves both out."""
+    orders, rejections = data.orders, data.rejections
+    write_xlsx({SHEET_ORDERS: (french_values(orders), ORDER_HEADINGS)},
+               folder / "payment_orders.xlsx",
+               totals={SHEET_ORDERS: ["lines", "billed", "payable"]})
     write_xlsx({SHEET_REJECTIONS: (rejections, REJECTION_HEADINGS)},
                folder / "rejections.xlsx",
                totals={SHEET_REJECTIONS: ["billed", "allowed", "payable", "disallowed"]})
-
     providers = registry.providers.select("provider_id", "name", "level", "region")
     registered = dict(registry.beneficiaries.group_by("ogd").len().iter_rows())
     rows = {}
@@ -51,16 +72,17 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
     (folder / "report.html").write_text(
         liquidation_report.render_liquidation_report(lines, orders, providers, registered, meta, section),
         encoding="utf-8")
-    (folder / "payment_orders.html").write_text(
-        payment_orders.render_payment_orders(orders, meta), encoding="utf-8")
+    order_dir = folder / "payment_orders"
+    order_dir.mkdir()
+    for ogd, html in payment_orders.payment_orders_by_ogd(orders, meta):
+        (order_dir / f"{_safe_name(ogd)}.html").write_text(html, encoding="utf-8")
     (folder / "payment_orders.pain001.xml").write_bytes(pain001.render_pain001(orders, meta))
     notice_dir = folder / "rejections"
     notice_dir.mkdir()
-    for provider_id, html in sorted(notices.render_rejection_notices(lines, providers, meta).items()):
+    # Each notice is written as soon as it is rendered: the month's notices are never held together.
+    for provider_id, html in notices.rejection_notices(lines, providers, meta):
         (notice_dir / f"{_safe_name(provider_id)}.html").write_text(html, encoding="utf-8")
-    return {"payment_orders.csv": orders.height, "payment_orders.xlsx": orders.height,
-            "rejections.csv": rejections.height, "rejections.xlsx": rejections.height,
-            "anomalies.csv": registry.anomalies.height, **rows}
+    return {"payment_orders.xlsx": orders.height, "rejections.xlsx": rejections.height, **rows}
 
 
 def _safe_name(provider_id: str) -> str:

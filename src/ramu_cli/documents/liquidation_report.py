@@ -31,7 +31,7 @@ TOP_PROVIDERS = 10
 AMOUNTS = ("billed", "payable", "copay", "disallowed")
 
 
-def _sums(df: pl.DataFrame, key: str, known: tuple[str, ...]) -> list[dict]:
+def _sums(df: pl.LazyFrame, key: str, known: tuple[str, ...]) -> list[dict]:
     """Lines and amounts per value of `key`, in contract order, null last."""
     status = pl.col("status")
     sums = (df.group_by(key)
@@ -39,18 +39,18 @@ def _sums(df: pl.DataFrame, key: str, known: tuple[str, ...]) -> list[dict]:
                  (status == "PAID").sum().alias("paid"),
                  (status == "REDUCED").sum().alias("reduced"),
                  (status == "REJECTED").sum().alias("rejected"),
-                 *[pl.col(c).sum() for c in AMOUNTS]))
+                 *[pl.col(c).sum() for c in AMOUNTS])).collect()
     return in_code_order(sums, key, known).to_dicts()
 
 
-def _totals(df: pl.DataFrame) -> dict:
+def _totals(df: pl.LazyFrame) -> dict:
     """The run's totals as the manifest has them (orders.totals), plus the free-care line count."""
-    sums = run_totals(df.lazy())
-    free_care_lines = int(df.select((pl.col("funder") == "FREE_CARE").sum()).item() or 0)
+    sums = run_totals(df)
+    free_care_lines = int(df.select((pl.col("funder") == "FREE_CARE").sum()).collect().item() or 0)
     return {**sums, "free_care": sums["payable_free_care"], "free_care_lines": free_care_lines}
 
 
-def _by_status(df: pl.DataFrame, total_lines: int) -> list[dict]:
+def _by_status(df: pl.LazyFrame, total_lines: int) -> list[dict]:
     found = {r["status"]: r for r in _sums(df, "status", STATUSES)}
     rows = []
     for s in STATUSES:
@@ -60,29 +60,29 @@ def _by_status(df: pl.DataFrame, total_lines: int) -> list[dict]:
     return rows
 
 
-def _by_funder(df: pl.DataFrame) -> list[dict]:
+def _by_funder(df: pl.LazyFrame) -> list[dict]:
     """Payable per OGD split by funder."""
     rows = (df.filter(pl.col("funder").is_not_null())
             .group_by("ogd")
             .agg(pl.col("payable").filter(pl.col("funder") == "OGD").sum().alias("scheme"),
                  pl.col("payable").filter(pl.col("funder") == "FREE_CARE").sum().alias("free_care"),
                  (pl.col("funder") == "FREE_CARE").sum().alias("free_care_lines"),
-                 pl.col("payable").sum().alias("payable")))
+                 pl.col("payable").sum().alias("payable"))).collect()
     return in_code_order(rows, "ogd", OGDS).to_dicts()
 
 
-def _reasons(df: pl.DataFrame) -> list[dict]:
+def _reasons(df: pl.LazyFrame) -> list[dict]:
     """Each code with the lines that carry it and their disallowed amount; most frequent first."""
     rows = (df.select("reasons", "billed", "disallowed", "status")
             .filter(pl.col("reasons").list.len() > 0)
             .explode("reasons")
             .group_by(pl.col("reasons").alias("code"))
             .agg(pl.len().alias("lines"), pl.col("billed").sum(), pl.col("disallowed").sum())
-            .sort("lines", "disallowed", "code", descending=[True, True, False]))
+            .sort("lines", "disallowed", "code", descending=[True, True, False])).collect()
     return [{**r, "label": reason_label(r["code"])} for r in rows.to_dicts()]
 
 
-def _top_providers(df: pl.DataFrame, providers: pl.DataFrame) -> list[dict]:
+def _top_providers(df: pl.LazyFrame, providers: pl.DataFrame) -> list[dict]:
     status = pl.col("status")
     top = (df.group_by("provider_id")
            .agg(pl.len().alias("lines"),
@@ -92,15 +92,15 @@ def _top_providers(df: pl.DataFrame, providers: pl.DataFrame) -> list[dict]:
                 pl.col("billed").filter(status == "REJECTED").sum().alias("rejected_amount"))
            .filter(pl.col("disallowed") > 0)
            .sort(["disallowed", "provider_id"], descending=[True, False], nulls_last=True)
-           .head(TOP_PROVIDERS))
+           .head(TOP_PROVIDERS).collect())
     names = providers.select("provider_id", "name", "level", "region").unique("provider_id", keep="first")
     return top.join(names, on="provider_id", how="left", maintain_order="left").to_dicts()
 
 
-def _beneficiaries(df: pl.DataFrame, registered: dict[str, int]) -> list[dict]:
+def _beneficiaries(df: pl.LazyFrame, registered: dict[str, int]) -> list[dict]:
     served = dict(df.filter(pl.col("status").is_in(["PAID", "REDUCED"]) & pl.col("ogd").is_not_null())
                   .group_by("ogd").agg(pl.col("beneficiary_id").drop_nulls().n_unique())
-                  .iter_rows())
+                  .collect().iter_rows())
     codes = [o for o in OGDS if o in served or o in registered]
     codes += sorted((set(served) | set(registered)) - set(OGDS))
     rows = []
@@ -148,7 +148,8 @@ def render_liquidation_report(lines: pl.DataFrame, orders: pl.DataFrame, provide
                               registered: dict[str, int], meta: dict, signals_section: str | None = None) -> str:
     """The run's report.html (str). `lines` carries `level` and `category` joined by the engine;
     `signals_section` is the rendered "Signaux à examiner" section (signals.report), placed last."""
-    df = lines.select("status", "ogd", "provider_id", "beneficiary_id", "funder", "reasons",
+    # Lazy: each figure reads only its columns (no filtered copy of the whole month).
+    df = lines.lazy().select("status", "ogd", "provider_id", "beneficiary_id", "funder", "reasons",
                       "level", "category", "allowed", *AMOUNTS)
     totals = _totals(df)
     by_ogd = _sums(df, "ogd", OGDS)

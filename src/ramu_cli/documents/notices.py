@@ -14,6 +14,8 @@ template only lays out each provider's page around them.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import timedelta
 
 import polars as pl
@@ -62,34 +64,65 @@ def _line_html() -> pl.Expr:
     ])
 
 
-def render_rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta: dict) -> dict[str, str]:
-    """provider_id -> notice HTML, for every provider with at least one REJECTED or REDUCED line."""
-    picked = (lines.filter((pl.col("status") != "PAID") & pl.col("provider_id").is_not_null())
-              .sort("provider_id", "row_id", nulls_last=True))
-    if picked.is_empty():
-        return {}
+# Providers rendered together: the lines' HTML of one chunk is all that is held at once.
+# RAMU_NOTICE_CHUNK (a positive integer) overrides it; tests force a small chunk with it.
+NOTICE_CHUNK = 200
+
+
+def notice_chunk() -> int:
+    """Providers per chunk of notices (RAMU_NOTICE_CHUNK if set)."""
+    value = os.environ.get("RAMU_NOTICE_CHUNK", "")
+    return int(value) if value.isdigit() and int(value) > 0 else NOTICE_CHUNK
+
+
+def _per_provider(picked: pl.DataFrame) -> pl.DataFrame:
+    """One row per provider: its lines' HTML and the sums its notice shows."""
     final = pl.col("reasons").filter(pl.col("status") == "REJECTED").explode()
-    per_provider = (picked.with_columns(html=_line_html())
-                    .group_by("provider_id", maintain_order=True)
-                    .agg(pl.col("html").str.join(""), pl.len().alias("lines"),
-                         (pl.col("status") == "REJECTED").sum().alias("rejected"),
-                         (pl.col("status") == "REDUCED").sum().alias("reduced"),
-                         pl.col("billed").sum(), pl.col("payable").sum(), pl.col("disallowed").sum(),
-                         final.filter(final.is_in(NOT_RESUBMITTABLE)).unique().sort().alias("final_codes"),
-                         final.filter(final.is_in(CLAIMS_CONTROL)).unique().sort().alias("control_codes"),
-                         pl.col("service_date").filter(pl.col("reasons").list.contains("R16")).dt.year()
-                         .unique().sort().alias("cap_years")))
+    return (picked.with_columns(html=_line_html())
+            .group_by("provider_id", maintain_order=True)
+            .agg(pl.col("html").str.join(""), pl.len().alias("lines"),
+                 (pl.col("status") == "REJECTED").sum().alias("rejected"),
+                 (pl.col("status") == "REDUCED").sum().alias("reduced"),
+                 pl.col("billed").sum(), pl.col("payable").sum(), pl.col("disallowed").sum(),
+                 final.filter(final.is_in(NOT_RESUBMITTABLE)).unique().sort().alias("final_codes"),
+                 final.filter(final.is_in(CLAIMS_CONTROL)).unique().sort().alias("control_codes"),
+                 pl.col("service_date").filter(pl.col("reasons").list.contains("R16")).dt.year()
+                 .unique().sort().alias("cap_years")))
+
+
+def rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta: dict
+                      ) -> Iterator[tuple[str, str]]:
+    """(provider_id, notice HTML) for every provider with a REJECTED or REDUCED line, by provider_id.
+
+    Providers are rendered a chunk at a time (notice_chunk()), and each page is
+    handed over as soon as it is rendered, so the caller can write it and let it go.
+    """
+    picked = (lines.lazy().filter((pl.col("status") != "PAID") & pl.col("provider_id").is_not_null())
+              .select("provider_id", "row_id", "invoice_id", "line_no", "ogd", "beneficiary_id", "act_code",
+                      "service_date", "status", "billed", "payable", "disallowed", "reasons")
+              .sort("provider_id", "row_id", nulls_last=True).collect())
+    if picked.is_empty():
+        return
     names = providers.select("provider_id", "name", "level", "region").unique("provider_id", keep="first")
     known = {r["provider_id"]: r for r in names.to_dicts()}
     contest_days = int(meta.get("contest_days", DEFAULT_CONTEST_DAYS))
     deadline = meta["liquidation_date"] + timedelta(days=contest_days)
-    notices: dict[str, str] = {}
-    for r in per_provider.iter_rows(named=True):
-        notices[r["provider_id"]] = render(
-            "rejection_notice.html", meta=meta, provider_id=r["provider_id"],
-            provider=known.get(r["provider_id"]), rows_html=Markup(r["html"]), line_count=r["lines"],
-            rejected=r["rejected"], reduced=r["reduced"],
-            sums={k: r[k] for k in ("billed", "payable", "disallowed")},
-            final_codes=r["final_codes"], control_codes=r["control_codes"], cap_years=r["cap_years"],
-            contest_days=contest_days, contest_deadline=deadline)
-    return notices
+    # picked is sorted by provider: a chunk of providers is one slice of it.
+    counts = picked.group_by("provider_id", maintain_order=True).len()["len"].to_list()
+    size, offset = notice_chunk(), 0
+    for start in range(0, len(counts), size):
+        length = sum(counts[start:start + size])
+        chunk, offset = picked.slice(offset, length), offset + length
+        for r in _per_provider(chunk).iter_rows(named=True):
+            yield r["provider_id"], render(
+                "rejection_notice.html", meta=meta, provider_id=r["provider_id"],
+                provider=known.get(r["provider_id"]), rows_html=Markup(r["html"]), line_count=r["lines"],
+                rejected=r["rejected"], reduced=r["reduced"],
+                sums={k: r[k] for k in ("billed", "payable", "disallowed")},
+                final_codes=r["final_codes"], control_codes=r["control_codes"], cap_years=r["cap_years"],
+                contest_days=contest_days, contest_deadline=deadline)
+
+
+def render_rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta: dict) -> dict[str, str]:
+    """provider_id -> notice HTML, every notice at once (for tests and small runs)."""
+    return dict(rejection_notices(lines, providers, meta))

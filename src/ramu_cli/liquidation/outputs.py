@@ -16,7 +16,7 @@ import polars as pl
 
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
-from ramu_cli.documents.liquidation_files import write_liquidation_documents
+from ramu_cli.documents.liquidation_files import write_data_files, write_people_documents
 from ramu_cli.io.writers import run_folder
 from ramu_cli.liquidation.invariants import check_written
 from ramu_cli.liquidation.registry import Registry
@@ -42,6 +42,7 @@ class LiquidationRun:
     # Hash of the last line of the ledger journal the run was checked against ("" without
     # --ledger or for an empty ledger): the manifest's `ledger_head`.
     ledger_head: str = ""
+    documents: bool = True     # False: data files only (--no-documents)
 
 
 def _meta(run: LiquidationRun, parquet: Path) -> dict:
@@ -56,14 +57,21 @@ def _meta(run: LiquidationRun, parquet: Path) -> dict:
 def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], object] = lambda: None
               ) -> manifest.Manifest:
     """Write the whole run folder; the manifest written. `documents_next` is called (for the
-    progress display) once liquidation.parquet is written and checked."""
+    progress display) once liquidation.parquet is written and checked.
+
+    Without documents (run.documents False) the folder holds the data files only:
+    liquidation.parquet, payment_orders.csv, rejections.csv, anomalies.csv, manifest.json.
+    """
     with run_folder(out) as folder:
         parquet = folder / LIQUIDATION_FILE
         run.lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
         check_written(parquet, run.totals)
         documents_next()
-        output_rows = write_liquidation_documents(folder, run.lines, run.orders, run.registry,
-                                                  _meta(run, parquet), run.signals, run.tariffs.policy.signals)
+        data = write_data_files(folder, run.lines, run.orders, run.registry)
+        output_rows = dict(data.rows)
+        if run.documents:
+            output_rows.update(write_people_documents(folder, run.lines, data, run.registry, _meta(run, parquet),
+                                                      run.signals, run.tariffs.policy.signals))
         output_rows[LIQUIDATION_FILE] = run.lines.height
         man = manifest.build_manifest(
             command="liquidate", tool_version=__version__, options=run.options,
