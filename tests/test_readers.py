@@ -480,7 +480,7 @@ def test_empty_file(tmp_path, name):
     with pytest.raises(InputError) as err:
         scan_table(path, contract.INVOICES)
     assert str(path) in err.value.message
-    assert err.value.problems == [Problem(str(path), "fichier illisible")]
+    assert err.value.problems == [Problem(str(path), "fichier illisible", code="unreadable_file")]
 
 
 def test_header_only_csv_reads_zero_rows(tmp_path):

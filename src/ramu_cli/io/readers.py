@@ -55,12 +55,12 @@ def find_input(batch_dir: Path, role: str, required: bool = True) -> Path | None
         names = ", ".join(p.name for p in found)
         raise InputError(f"{batch_dir} : deux fichiers pour le rôle « {role} » ({names}) ; "
                          "ne gardez qu'un seul fichier par rôle.",
-                         [Problem(str(p), "fichier en double pour ce rôle") for p in found])
+                         [Problem(str(p), "fichier en double pour ce rôle", code="duplicate_role_file") for p in found])
     if not found:
         if required:
             raise InputError(f"{batch_dir} : fichier « {role}.parquet », « {role}.csv » ou "
                              f"« {role}.xlsx » introuvable ; ajoutez-le au dossier du lot.",
-                             [Problem(str(batch_dir / role), "fichier manquant")])
+                             [Problem(str(batch_dir / role), "fichier manquant", code="missing_file")])
         return None
     return found[0]
 
@@ -74,7 +74,7 @@ def _utf8_copy(path: Path, dialect: CsvDialect) -> Path:
 def _read_error(path: Path, exc: Exception) -> InputError:
     return InputError(f"{path} : fichier illisible ({exc}). Vérifiez qu'il s'agit bien d'un "
                       f"fichier {path.suffix.lstrip('.').upper()} complet et non protégé.",
-                      [Problem(str(path), "fichier illisible")])
+                      [Problem(str(path), "fichier illisible", code="unreadable_file")])
 
 
 def _open_raw(path: Path, table: Table) -> pl.LazyFrame:
@@ -352,5 +352,5 @@ def collect_problems(scan: TableScan, limit: int | None = None) -> list[Problem]
         df = lf.collect()
     except Exception as exc:
         raise _read_error(scan.path, exc) from exc
-    return [Problem(scan.label, r["message"], column=r["column"], row=r[scan.index], value=r["value"])
-            for r in df.iter_rows(named=True)]
+    return [Problem(scan.label, r["message"], column=r["column"], row=r[scan.index], value=r["value"],
+                    code="cell_fault") for r in df.iter_rows(named=True)]
