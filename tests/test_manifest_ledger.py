@@ -44,7 +44,8 @@ from ramu_cli.ledger import (
     ledger_lock,
     scan_ledger,
 )
-from ramu_cli.manifest import MANIFEST_VERSION, Manifest, build_manifest, check_run, sha256_file, write_manifest
+from ramu_cli.manifest import MANIFEST_VERSION, Manifest, build_manifest, sha256_file, write_manifest
+from ramu_cli.run_check import check_run
 
 D = date
 RAMU = Path(sys.executable).parent / "ramu"

@@ -13,7 +13,7 @@ from ramu_cli.errors import InputError
 from ramu_cli.french import count_fr, group_digits
 from ramu_cli.ledger import JournalCheck
 from ramu_cli.ledger.state import is_ledger_folder, verify_ledger
-from ramu_cli.manifest import VerifyReport, check_run
+from ramu_cli.run_check import VerifyReport, check_run
 
 HELP = """Revérifier un dossier de sortie contre son manifeste (manifest.json),
 ou un dossier du registre contre son journal (ledger.jsonl).

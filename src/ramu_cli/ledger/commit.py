@@ -30,8 +30,9 @@ from ramu_cli.ledger.files import (
 )
 from ramu_cli.ledger.lock import ledger_lock
 from ramu_cli.ledger.state import require_consistent
-from ramu_cli.manifest import LIQUIDATION_FILE, check_run, read_manifest, sha256_file, valid_run_id
+from ramu_cli.manifest import LIQUIDATION_FILE, read_manifest, sha256_file, valid_run_id
 from ramu_cli.rules.duplicates import LINE_KEY
+from ramu_cli.run_check import check_run
 
 LEDGER_STATUSES = ("PAID", "REDUCED")
 
