@@ -217,12 +217,15 @@ def test_percent_with_three_decimals(tmp_path, tariff_factory):
     assert f"« {key} » = 1.255 a plus de deux décimales" in err.value.message
 
 
-def test_extra_optional_key_loads(tmp_path, tariff_factory):
-    policy = FIXTURE_POLICY + '\n[reporting]\nlogo = "canam.png"  # not used by the rulebook\n'
-    policy = policy.replace("[eligibility]\n", "[eligibility]\nnote = \"texte libre\"\n")
-    t = load_tariffs(tariff_factory(tmp_path / "t", policy=policy))
-    assert (t.policy.child_age_limit, t.policy.penalty_initial_bp, t.policy.penalty_monthly_bp) \
-        == (14, 500, 150)
+def test_unknown_policy_key_or_section_is_refused(tmp_path, tariff_factory):
+    # Rulebook v2 (cli-contract, Behaviour): an unknown key is a typo and makes the folder invalid.
+    policy = FIXTURE_POLICY + '\n[reporting]\nlogo = "canam.png"\n'
+    assert _fault(tariff_factory(tmp_path / "t", policy=policy)) == [
+        Problem(str(tmp_path / "t" / "policy.toml"),
+                "n'est pas une section connue (eligibility, liquidation, remittance, payment, review, signals) : "
+                "corrigez son nom ou retirez-la.", column="[reporting]", code="unknown_policy_key")]
+    policy = FIXTURE_POLICY.replace("[eligibility]\n", "[eligibility]\nnote = \"texte libre\"\n")
+    assert [p.column for p in _fault(tariff_factory(tmp_path / "u", policy=policy))] == ["[eligibility] note"]
 
 
 def test_required_keys_only_use_documented_defaults(tariff_dir):

@@ -81,7 +81,7 @@ def _run(path_a: Path, path_b: Path, out: Path, as_json: bool) -> dict:
                       a.columns, b.columns, compared).collect(engine="streaming")
         summary = summarise(rows, pairing.transitions, compared)
         bar.update(task, advance=1, description="Écriture des résultats")
-        with run_folder(out) as folder:
+        with run_folder(out, "diff") as folder:
             write_parquet(rows, folder / "diff.parquet")
             xlsx_rows = write_workbook(rows, summary, folder / "diff.xlsx")
             sides = [(a, sha256_file(a.path)), (b, sha256_file(b.path))]

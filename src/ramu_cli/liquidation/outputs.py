@@ -53,7 +53,7 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
               ) -> manifest.Manifest:
     """Write the whole run folder; the manifest written. `documents_next` is called (for the
     progress display) once liquidation.parquet is written and checked."""
-    with run_folder(out) as folder:
+    with run_folder(out, "liquidate") as folder:
         parquet = folder / LIQUIDATION_FILE
         run.lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
         check_written(parquet, run.totals)
