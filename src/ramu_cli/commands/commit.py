@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ramu_cli.commands.common import JSON_HELP, console, emit_json, run_command
 from ramu_cli.french import pluralize
@@ -45,12 +46,12 @@ def register(app: typer.Typer) -> None:
         elif result.upgraded:
             console.print(f"Exécution « {result.run_id} » : fichier du registre mis à jour en "
                           f"version 2 (colonne allowed_qty ajoutée, lignes vérifiées) "
-                          f"({result.path}).", soft_wrap=True)
+                          f"({escape(str(result.path))}).", soft_wrap=True)
         elif result.already_committed:
             console.print(f"Exécution « {result.run_id} » : déjà enregistrée au registre "
-                          f"({result.path}) ; rien n'a été ajouté.", soft_wrap=True)
+                          f"({escape(str(result.path))}) ; rien n'a été ajouté.", soft_wrap=True)
         else:
             lines = pluralize(result.added_lines, "ligne ajoutée", "lignes ajoutées")
             console.print(f"[bold green]Exécution « {result.run_id} » enregistrée[/] : "
                           f"{lines} au registre "
-                          f"({result.path}).", soft_wrap=True)
+                          f"({escape(str(result.path))}).", soft_wrap=True)

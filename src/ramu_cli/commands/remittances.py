@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, progress, resolve_tariffs, run_command
@@ -89,7 +90,7 @@ def _print_summary(summary: dict) -> None:
         excess = ", ".join(f"{r['ogd']} {fcfa(r['excess'])}" for r in summary["by_ogd"] if r["excess"])
         console.print(f"Versé au-delà de l'encaissé (excédent, jamais imputé ailleurs) : "
                       f"{fcfa(t['excess'])} ({excess}).", soft_wrap=True)
-    console.print(f"{summary['periods']} période(s) contrôlée(s) — résultats dans {summary['out']}",
+    console.print(f"{summary['periods']} période(s) contrôlée(s) — résultats dans {escape(summary['out'])}",
                   soft_wrap=True)
 
 

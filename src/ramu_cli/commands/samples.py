@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from ramu_cli.commands.common import (
     JSON_HELP,
@@ -148,7 +149,7 @@ def _summary(out_dir: Path, result: SampleResult, seconds: float) -> None:
     faults = " · ".join(f"{code} {count_fr(n)}" for code, n in result.faults.items())
     share = 100 * result.faulty_lines / lines if lines else 0
     duration = f"{seconds:.1f}".replace(".", ",")
-    console.print(f"Lot d'exemple écrit dans [bold]{out_dir}[/] ({month_title(result.month)}, "
+    console.print(f"Lot d'exemple écrit dans [bold]{escape(str(out_dir))}[/] ({month_title(result.month)}, "
                   f"graine {result.seed}, format {result.fmt.upper()}) en {duration} s :", soft_wrap=True)
     console.print(f"  bénéficiaires : {count_fr(rows['beneficiaries'])} "
                   f"({count_fr(result.registry_anomalies)} lignes en anomalie, "
