@@ -6,6 +6,7 @@ scripts receive. Every file here is deterministic for the same inputs.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -52,5 +53,12 @@ def write_liquidation_documents(folder: Path, lines: pl.DataFrame, orders: pl.Da
 
 
 def _safe_name(provider_id: str) -> str:
-    """A provider id as a file name: nothing that could leave the folder."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in provider_id).lstrip(".") or "_"
+    """A provider id as a file name: nothing that could leave the folder, one file per provider.
+
+    An id that is already a safe name is used as it is. When characters had to be replaced
+    (`A/B` → `A_B`), 8 hex digits of the id's SHA-256 are added (`A_B-1b4f0e98`), so `A/B`
+    and `A_B` never overwrite each other's notice and the name is the same on every run."""
+    safe = "".join(ch if (ch.isalnum() and ch.isascii()) or ch in "-_." else "_" for ch in provider_id).lstrip(".")
+    if safe == provider_id and safe:
+        return safe
+    return f"{safe or '_'}-{hashlib.sha256(provider_id.encode('utf-8')).hexdigest()[:8]}"
