@@ -64,13 +64,14 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         bar.update(task, advance=1, description="Liquidation des lignes")
         result = liquidate(scans["invoices"], registry, tariffs, ledger, opts.liquidation_date)
         lines = result.lines
+        run_totals = totals(lines.lazy())     # summed in Int128: exit 4 before any Int64 sum could wrap
         orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
         check_lines(lines, result.input_rows)
         check_orders(lines, orders)
         bar.update(task, advance=1, description="Écriture des résultats")
         run = LiquidationRun(
             month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, orders=orders,
-            registry=registry, tariffs=tariffs, totals=totals(lines.lazy()),
+            registry=registry, tariffs=tariffs, totals=run_totals,
             options={"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
                      "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
                      "batch_dir": str(opts.batch_dir)},

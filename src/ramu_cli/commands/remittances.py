@@ -19,7 +19,7 @@ from ramu_cli.french import date_fr, fcfa
 from ramu_cli.manifest import MANIFEST_NAME
 from ramu_cli.remittances.core import PenaltyPolicy, reconcile
 from ramu_cli.remittances.invariants import check_invariants
-from ramu_cli.remittances.totals import totals
+from ramu_cli.remittances.totals import check_input_sums, totals
 
 HELP = (
     "Contrôle des reversements : rapproche les cotisations encaissées par chaque OGD (CMSS, INPS, UTM) "
@@ -54,6 +54,8 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         policy = PenaltyPolicy(deadline_days=pol.remittance_deadline_days,
                                initial_bp=pol.penalty_initial_bp, monthly_bp=pol.penalty_monthly_bp)
         inputs = read_strict(opts.batch_dir)
+        check_input_sums({"contributions": (inputs.contributions_typed, ("amount_due", "amount_collected")),
+                          "remittances": (inputs.remittances_typed, ("amount",))})
         bar.update(task, advance=1, description="Rapprochement des reversements")
         result = reconcile(inputs.contributions_typed, inputs.remittances_typed, opts.as_of, policy)
         check_invariants(result)
