@@ -66,4 +66,7 @@ def _interrupted(as_json: bool):
 def main() -> None:
     # SIGINT, SIGTERM, SIGHUP: temporary files removed, exit 130 / 143 / 129 (io/scratch.py).
     scratch.install(_interrupted("--json" in sys.argv[1:]))
-    app()
+    try:
+        app()
+    finally:
+        scratch.wait_if_interrupted()

@@ -26,6 +26,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from ramu_cli.errors import InputError, RamuError, UsageError
+from ramu_cli.io import scratch
 
 # Progress and messages go to stderr; stdout is kept for --json. Off a terminal
 # (logs, cron mail) tables get 120 columns so amounts are not wrapped.
@@ -39,12 +40,14 @@ JSON_HELP = "Écrire un seul objet JSON sur la sortie standard (pour les scripts
 
 def emit_json(payload: dict[str, Any]) -> None:
     """The one JSON object of a --json run, on stdout."""
+    scratch.wait_if_interrupted()
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str) + "\n")
     sys.stdout.flush()
 
 
 def fail(exc: RamuError, as_json: bool) -> None:
     """Report a known error and exit with its code."""
+    scratch.wait_if_interrupted()
     if as_json:
         emit_json(exc.as_dict())
     console.print(f"[bold red]Erreur :[/] {escape(exc.message)}", soft_wrap=True)
@@ -121,6 +124,7 @@ def internal_failure(exc: BaseException, as_json: bool) -> None:
 
     No traceback on stdout ever; on stderr only when RAMU_TRACEBACK=1 (it may show
     paths and values of the month's data, so it is not printed by default)."""
+    scratch.wait_if_interrupted()
     kind = type(exc).__name__
     message = (f"Erreur interne de ramu ({kind}) : c'est un défaut du programme, pas de vos fichiers. "
                f"Signalez-le aux mainteneurs avec la commande lancée ; relancez avec {TRACEBACK_ENV}=1 "

@@ -50,7 +50,20 @@ def remove_all() -> None:
         _paths.discard(path)
 
 
+interrupted: int | None = None          # the signal being handled, once one arrived
+
+
+def wait_if_interrupted() -> None:
+    """Called before reporting or exiting: while a signal is being handled, the main thread
+    (which may be failing because its temporary folder vanished) waits for the watching
+    thread's exit instead of printing a second report or exiting with another code."""
+    if interrupted is not None:
+        threading.Event().wait()
+
+
 def _end(signum: int) -> None:
+    global interrupted
+    interrupted = signum
     with swap_lock:
         remove_all()
         for callback in _on_signal:

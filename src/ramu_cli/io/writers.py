@@ -152,9 +152,22 @@ def _write_failed(out_dir: Path, exc: OSError) -> OutputError:
                        "puis relancez.", [Problem(str(where), reason, code="write_failed")])
 
 
+# Rows per Parquet row group, fixed: left to polars, the row groups follow the frame's chunks,
+# which follow the number of threads (POLARS_MAX_THREADS, the cores): another machine would
+# write other bytes, another run id. RAMU_PARQUET_ROW_GROUP_SIZE changes it (tests use a small
+# one to span several row groups with a small batch); 262 144 is polars' own default size.
+ROW_GROUP_ENV = "RAMU_PARQUET_ROW_GROUP_SIZE"
+DEFAULT_ROW_GROUP_SIZE = 262_144
+
+
+def row_group_size() -> int:
+    value = os.environ.get(ROW_GROUP_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_ROW_GROUP_SIZE
+
+
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
-    # No statistics timestamps exist in parquet; compression fixed for stable bytes.
-    df.write_parquet(path, compression="zstd", statistics=True)
+    """Byte-identical on any machine: one chunk, fixed row groups, fixed compression."""
+    df.rechunk().write_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
 
 
 def _text_cells(df: pl.DataFrame) -> pl.DataFrame:

@@ -17,7 +17,7 @@ import polars as pl
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.documents.liquidation_files import write_liquidation_documents
-from ramu_cli.io.writers import run_folder
+from ramu_cli.io.writers import run_folder, write_parquet
 from ramu_cli.liquidation.invariants import check_written
 from ramu_cli.liquidation.registry import Registry
 from ramu_cli.tariffs import Tariffs
@@ -55,7 +55,7 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
     progress display) once liquidation.parquet is written and checked."""
     with run_folder(out, "liquidate") as folder:
         parquet = folder / LIQUIDATION_FILE
-        run.lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
+        write_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # fixed row groups
         check_written(parquet, run.totals)
         documents_next()
         output_rows = write_liquidation_documents(folder, run.lines, run.orders, run.registry,
