@@ -284,3 +284,42 @@ def test_signals_section_and_shipped_policy_load(tmp_path, tariff_factory):
     policy = FIXTURE_POLICY + "\n[signals]\nz_threshold = 4.0\nmin_peer_lines = 20\nmin_peers = 5\n" \
         "beneficiary_providers = 4\nbeneficiary_lines = 40\n[review]\nrecovery_due_days = 45\n"
     assert load_tariffs(tariff_factory(tmp_path / "t", policy=policy)).policy.child_age_limit == 14
+
+
+# --- 9. validate agrees with liquidate -----------------------------------------------------
+
+def test_validate_refuses_a_batch_without_invoices(batch, tmp_path):
+    (batch / "invoices.csv").unlink()
+    assert ramu("liquidate", batch, "--out", tmp_path / "o").exit_code == 3
+    # Before: exit 0, invoices ABSENT, the batch said usable.
+    result = ramu("validate", batch, "--json")
+    assert result.exit_code == 3
+    payload = one_json(result)
+    assert payload["ready"] == {"liquidate": False, "remittances": True}
+    invoices = next(f for f in payload["files"] if f["role"] == "invoices")
+    assert (invoices["status"], invoices["problems"][0]["code"]) == ("INVALID", "missing_file")
+
+
+def test_a_batch_for_remittances_only_is_still_valid(batch):
+    for role in ("beneficiaries", "providers", "invoices"):
+        (batch / f"{role}.csv").unlink()
+    result = ramu("validate", batch, "--json")
+    assert result.exit_code == 0, result.output
+    assert one_json(result)["ready"] == {"liquidate": False, "remittances": True}
+
+
+def test_validate_refuses_a_coverage_gap_a_line_needs(batch, tmp_path):
+    tariffs = tmp_path / "tarifs"
+    shutil.copytree(default_tariff_folder(), tariffs)
+    coverage = tariffs / "coverage.csv"
+    coverage.write_text("".join(line for line in coverage.read_text(encoding="utf-8").splitlines(keepends=True)
+                                if not line.startswith("CMSS,AMBULATORY")), encoding="utf-8")
+    liquidated = ramu("liquidate", batch, "--out", tmp_path / "o", "--tariffs", tariffs, "--json")
+    assert liquidated.exit_code == 3
+    assert {p["code"] for p in one_json(liquidated)["problems"]} == {"coverage_rate_missing"}
+    # Before: exit 0, the tariff folder UTILISABLE (the gap listed, but the batch said usable).
+    result = ramu("validate", batch, "--tariffs", tariffs, "--json")
+    assert result.exit_code == 3
+    folder = next(f for f in one_json(result)["files"] if f["role"] == "tariffs")
+    assert folder["status"] == "INVALID"
+    assert "coverage_rate_missing" in {p["code"] for p in folder["problems"]}
