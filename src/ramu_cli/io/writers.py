@@ -53,7 +53,7 @@ def _written_by(out_dir: Path) -> tuple[str | None, set[str]] | None:
     return None
 
 
-def check_replaceable(out_dir: Path, command: str, inputs: tuple[Path, ...] = ()) -> None:
+def check_replaceable(out_dir: Path, command: str | None, inputs: tuple[Path, ...] = ()) -> None:
     """The one rule for every command: OUT_DIR is replaced whole, so it must be new, empty, or an
     earlier output of the SAME command (its manifest or marker says so) holding nothing else
     than the files that output lists. Otherwise: exit 2, nothing touched."""
@@ -69,6 +69,9 @@ def check_replaceable(out_dir: Path, command: str, inputs: tuple[Path, ...] = ()
     present = _files_under(out_dir)
     if not present:
         return
+    if command is None:
+        raise UsageError(f"« {out_dir} » n'est pas vide et serait remplacé en entier : choisissez un dossier "
+                         "nouveau ou vide.")
     record = _written_by(out_dir)
     if record is None:
         shown = ", ".join(sorted(present)[:5]) + (" …" if len(present) > 5 else "")
@@ -95,8 +98,11 @@ def write_marker(folder: Path, command: str) -> None:
 
 
 @contextmanager
-def run_folder(out_dir: Path, command: str, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
+def run_folder(out_dir: Path, command: str | None = None, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces OUT_DIR, on failure or interruption it vanishes.
+
+    `command` names the command writing (as its manifest or marker will): an earlier output of
+    that command may be replaced. Without it, only a new or empty OUT_DIR is accepted.
 
     An OSError while writing (read-only file system, disk full) becomes an OutputError (exit 3)
     saying that writing failed, with nothing left behind."""
@@ -132,14 +138,17 @@ def _swap(tmp: Path, out_dir: Path) -> None:
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
             os.replace(out_dir, old)
+            scratch.register(old)            # removed even if a signal ends the process now
         try:
             os.replace(tmp, out_dir)
         except OSError:
             if old is not None:
                 os.replace(old, out_dir)
+                scratch.forget(old)
             raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+        scratch.forget(old)
 
 
 def _write_failed(out_dir: Path, exc: OSError) -> OutputError:
