@@ -92,13 +92,13 @@ def test_version_2_columns_checked(tmp_path, tariff_factory):
     assert err.value.exit_code == 3
     assert err.value.problems == [
         Problem(acts, f"valeur hors limites : attendu {whole}", column="min_interval_days",
-                row=1, value="0"),
+                row=1, value="0", code="cell_fault"),
         Problem(acts, f"valeur illisible : attendu {whole}", column="max_per_year", row=2,
-                value="trois"),
+                value="trois", code="cell_fault"),
         Problem(acts, "valeur illisible : attendu oui/non, O/N, true/false ou 1/0",
-                column="prior_authorization", row=3, value="peut-être"),
+                column="prior_authorization", row=3, value="peut-être", code="cell_fault"),
         Problem(acts, f"valeur illisible : attendu {whole}", column="waiting_days", row=5,
-                value="12,5")]
+                value="12,5", code="cell_fault")]
 
 
 def test_only_some_version_2_columns(tmp_path, tariff_factory):

@@ -61,7 +61,9 @@ def typed(folder: Path, role: str) -> pl.DataFrame:
 @pytest.mark.parametrize("fmt", samples.FORMATS)
 def test_six_files_exact_counts(batches, fmt):
     folder = batches[fmt]
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{r}.{fmt}" for r in ROLES)
+    # the five files, and the marker by which a later `ramu samples` recognises its own batch
+    assert sorted(p.name for p in folder.iterdir()) == sorted([".ramu-samples.json",
+                                                               *(f"{r}.{fmt}" for r in ROLES)])
     assert typed(folder, "invoices").height == LINES
     assert typed(folder, "beneficiaries").height == samples.default_beneficiaries(LINES) == 1000
     assert typed(folder, "providers").height == samples.default_providers(LINES) == 40
@@ -271,7 +273,7 @@ def test_month_from_folder_name_and_replacing_a_batch(tmp_path):
     out = tmp_path / "2026-03"
     assert run(str(out), "--invoices", "50", "--format", "csv").exit_code == 0
     assert run(str(out), "--invoices", "50").exit_code == 0          # a batch folder is replaced
-    assert sorted(p.suffix for p in out.iterdir()) == [".parquet"] * 6
+    assert sorted(p.suffix for p in out.iterdir()) == [".json"] + [".parquet"] * 6   # .ramu-samples.json
     inv = typed(out, "invoices").filter(~pl.col("cell_fault"))
     assert (inv["submission_date"].dt.month() == 3).mean() > 0.9
 

@@ -152,7 +152,7 @@ def test_unknown_level_in_prices(tmp_path, tariff_factory):
     folder = tariff_factory(tmp_path / "t", prices=prices)
     assert _fault(folder) == [Problem(str(folder / "prices.csv"),
                                       f"valeur illisible : attendu {LEVEL_VALUES}",
-                                      column="level", row=5, value="CLINIQUE")]
+                                      column="level", row=5, value="CLINIQUE", code="cell_fault")]
 
 
 def test_unknown_category_in_acts(tmp_path, tariff_factory):
@@ -163,7 +163,7 @@ def test_unknown_category_in_acts(tmp_path, tariff_factory):
         str(folder / "acts.csv"),
         "valeur illisible : attendu l'une des valeurs CONSULTATION, LAB, IMAGING, PROCEDURE, "
         "SURGERY, HOSPITAL_DAY, MATERNITY, DENTAL, MEDICINE",
-        column="category", row=3, value="RADIOLOGIE")]
+        column="category", row=3, value="RADIOLOGIE", code="cell_fault")]
 
 
 def test_rate_above_100(tmp_path, tariff_factory):
@@ -173,7 +173,7 @@ def test_rate_above_100(tmp_path, tariff_factory):
     assert _fault(folder) == [Problem(
         str(folder / "coverage.csv"),
         "valeur hors limites : attendu un nombre entier de francs ou d'unités ≥ 0 et ≤ 100 "
-        "(sans décimales)", column="rate_percent", row=1, value="101")]
+        "(sans décimales)", column="rate_percent", row=1, value="101", code="cell_fault")]
 
 
 def test_price_of_an_act_absent_from_acts(tmp_path, tariff_factory):
@@ -193,7 +193,7 @@ def test_faults_in_a_copy_of_the_shipped_folder(tmp_path):
     with prices.open("a", encoding="utf-8") as fh:
         fh.write("CS001,CLINIQUE,5000,2024-01-01,\n")
     assert _fault(folder) == [Problem(str(prices), f"valeur illisible : attendu {LEVEL_VALUES}",
-                                      column="level", row=data_rows + 1, value="CLINIQUE")]
+                                      column="level", row=data_rows + 1, value="CLINIQUE", code="cell_fault")]
 
 
 def test_missing_policy_key(tmp_path, tariff_factory):
@@ -217,12 +217,15 @@ def test_percent_with_three_decimals(tmp_path, tariff_factory):
     assert f"« {key} » = 1.255 a plus de deux décimales" in err.value.message
 
 
-def test_extra_optional_key_loads(tmp_path, tariff_factory):
-    policy = FIXTURE_POLICY + '\n[reporting]\nlogo = "canam.png"  # not used by the rulebook\n'
-    policy = policy.replace("[eligibility]\n", "[eligibility]\nnote = \"texte libre\"\n")
-    t = load_tariffs(tariff_factory(tmp_path / "t", policy=policy))
-    assert (t.policy.child_age_limit, t.policy.penalty_initial_bp, t.policy.penalty_monthly_bp) \
-        == (14, 500, 150)
+def test_unknown_policy_key_or_section_is_refused(tmp_path, tariff_factory):
+    # Rulebook v2 (cli-contract, Behaviour): an unknown key is a typo and makes the folder invalid.
+    policy = FIXTURE_POLICY + '\n[reporting]\nlogo = "canam.png"\n'
+    assert _fault(tariff_factory(tmp_path / "t", policy=policy)) == [
+        Problem(str(tmp_path / "t" / "policy.toml"),
+                "n'est pas une section connue (eligibility, liquidation, remittance, payment, review, signals) : "
+                "corrigez son nom ou retirez-la.", column="[reporting]", code="unknown_policy_key")]
+    policy = FIXTURE_POLICY.replace("[eligibility]\n", "[eligibility]\nnote = \"texte libre\"\n")
+    assert [p.column for p in _fault(tariff_factory(tmp_path / "u", policy=policy))] == ["[eligibility] note"]
 
 
 def test_required_keys_only_use_documented_defaults(tariff_dir):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 import typer
 from typer import rich_utils
 
 from ramu_cli import __version__
 from ramu_cli.commands import commit, diff, ledger, liquidate, remittances, review, samples, validate, verify
 from ramu_cli.commands.common import RamuGroup
+from ramu_cli.io import scratch
 
 # Typer's help panels, in the officers' language.
 rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
@@ -45,5 +49,24 @@ for module in (liquidate, remittances, validate, samples, verify, commit, ledger
     module.register(app)
 
 
+def _interrupted(as_json: bool):
+    """What a run interrupted by a signal says before it exits 128 + the signal's number."""
+    def report(signum: int) -> None:
+        name = {2: "SIGINT", 15: "SIGTERM", 1: "SIGHUP"}.get(signum, str(signum))
+        message = (f"Interrompu ({name}) : les fichiers temporaires ont été supprimés et le dossier de "
+                   "sortie est resté tel qu'il était. Relancez la commande.")
+        if as_json:
+            sys.stdout.write(json.dumps({"error": message, "exit_code": 128 + signum, "problems": []},
+                                        ensure_ascii=False, sort_keys=True) + "\n")
+            sys.stdout.flush()
+        sys.stderr.write(f"Erreur : {message}\n")
+    return report
+
+
 def main() -> None:
-    app()
+    # SIGINT, SIGTERM, SIGHUP: temporary files removed, exit 130 / 143 / 129 (io/scratch.py).
+    scratch.install(_interrupted("--json" in sys.argv[1:]))
+    try:
+        app()
+    finally:
+        scratch.wait_if_interrupted()

@@ -63,6 +63,15 @@ class InputError(RamuError):
     exit_code = 3
 
 
+class OutputError(RamuError):
+    """Writing the outputs failed (read-only file system, disk full): nothing written, exit 3.
+
+    The inputs were fine; the place to write is not usable. Exit 3 (not 1: this is no bug),
+    with a message that says writing, not reading, failed."""
+
+    exit_code = 3
+
+
 class InvariantError(RamuError):
     """A run's own arithmetic does not hold: a bug, nothing is written: exit 4."""
 

@@ -12,7 +12,6 @@ import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -88,19 +87,98 @@ def percent_to_bp(value: object, key: str, source: str = POLICY_FILE) -> int:
     return int(bp)
 
 
-def _policy_value(doc: dict, section: str, key: str, kind: type | tuple[type, ...], source: str) -> Any:
+# Every key policy.toml may hold: section → key → (kind, low, high). Kinds: "int" (days,
+# ages), "percent" (int or decimal), "levels" (a table level → days), "ogds"/"levels_list"
+# (lists of codes), "number" (int or decimal), "names" (checked by the module reading it).
+# A key not listed here is a typo (`contest_day`) and makes the folder invalid: a silently
+# ignored key would leave the default in force while the officer believes it changed.
+MAX_DAYS = 3650
+POLICY_KEYS: dict[str, dict[str, tuple[str, float, float]]] = {
+    "eligibility": {"child_age_limit": ("int", 0, 150), "student_age_limit": ("int", 0, 150)},
+    "liquidation": {"submission_deadline_days": ("int", 0, MAX_DAYS),
+                    "referral_required_ogds": ("ogds", 0, 0), "referral_levels": ("levels_list", 0, 0)},
+    "remittance": {"deadline_days": ("int", 0, MAX_DAYS),
+                   "penalty_initial_percent": ("percent", 0, 100),
+                   "penalty_monthly_percent": ("percent", 0, 100)},
+    "payment": {"due_days": ("levels", 0, MAX_DAYS), "contest_days": ("int", 0, MAX_DAYS)},
+    # Read (and range-checked) by review/policy.py and signals/thresholds.py.
+    "review": {"recovery_due_days": ("int", 0, MAX_DAYS)},
+    "signals": {k: ("number", 0, 10**9) for k in ("z_threshold", "min_peer_lines", "min_peers",
+                                                 "beneficiary_providers", "beneficiary_lines")},
+}
+REQUIRED_KEYS = {"eligibility": ("child_age_limit", "student_age_limit"),
+                 "liquidation": ("submission_deadline_days", "referral_required_ogds", "referral_levels"),
+                 "remittance": ("deadline_days", "penalty_initial_percent", "penalty_monthly_percent")}
+
+
+def _policy_fault(source: str, name: str, message: str, code: str, value: object = None,
+                  short: str | None = None) -> InputError:
+    shown = None if value is None else str(value)
+    return InputError(f"{source} : « {name} » {message}",
+                      [Problem(source, short or message, column=name, value=shown, code=code)])
+
+
+def _check_number(source: str, name: str, value: object, kind: str, low: float, high: float) -> None:
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    ok_type = is_int or (kind in ("percent", "number") and isinstance(value, float) and not isinstance(value, bool))
+    if not ok_type:
+        what = "un nombre entier" if kind == "int" or kind == "levels" else "un nombre"
+        raise _policy_fault(source, name, f"doit être {what}, pas « {value!r} » : corrigez la valeur.",
+                            "policy_wrong_type", value)
+    if not low <= value <= high:  # type: ignore[operator]
+        raise _policy_fault(source, name, f"= {value} est hors de l'intervalle autorisé ({low:g} à {high:g}) : "
+                            "corrigez la valeur.", "policy_out_of_range", value)
+
+
+def _check_codes(source: str, name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _policy_fault(source, name, f"doit être une liste de codes entre guillemets, pas « {value!r} ».",
+                            "policy_wrong_type", value)
+    unknown = [v for v in value if v.upper() not in allowed]
+    if unknown:
+        raise _policy_fault(source, name, f"contient des codes inconnus ({', '.join(unknown)}) ; codes "
+                            f"possibles : {', '.join(allowed)}.", "unknown_value", ", ".join(unknown))
+
+
+def _check_key(source: str, section: str, key: str, value: object) -> None:
+    kind, low, high = POLICY_KEYS[section][key]
     name = f"[{section}] {key}"
-    if section not in doc or key not in doc[section]:
-        raise InputError(f"{source} : clé obligatoire « {name} » absente ; ajoutez-la (voir "
-                         "tariffs/policy.toml livré).",
-                         [Problem(source, "clé absente", column=name, code="missing_key")])
-    value = doc[section][key]
-    ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if kind is list \
-        else isinstance(value, kind) and not isinstance(value, bool)
-    if not ok:
-        raise InputError(f"{source} : « {name} » a une valeur inattendue ({value!r}).",
-                         [Problem(source, "valeur invalide", column=name, value=str(value), code="invalid_value")])
-    return value
+    if kind == "ogds":
+        _check_codes(source, name, value, tuple(OGDS))
+    elif kind == "levels_list":
+        _check_codes(source, name, value, tuple(LEVELS))
+    elif kind == "levels":
+        if not isinstance(value, dict):
+            raise _policy_fault(source, name, "doit être une table niveau = jours, par exemple "
+                                "« { CSCOM = 30, PHARMACY = 15 } ».", "policy_wrong_type", value)
+        for level, days in value.items():
+            if level.upper() not in LEVELS:
+                raise _policy_fault(source, f"{name}.{level}", f"n'est pas un niveau connu ({', '.join(LEVELS)}).",
+                                    "unknown_value", level)
+            _check_number(source, f"{name}.{level}", days, "int", low, high)
+    elif kind in ("int", "percent", "number") and section != "signals":
+        _check_number(source, name, value, kind, low, high)
+
+
+def check_policy_document(doc: dict, source: str) -> None:
+    """Refuse (exit 3, naming the key) an unknown section or key, a wrong type, a value out of range."""
+    for section, body in doc.items():
+        if section not in POLICY_KEYS:
+            raise _policy_fault(source, f"[{section}]", f"n'est pas une section connue ({', '.join(POLICY_KEYS)}) : "
+                                "corrigez son nom ou retirez-la.", "unknown_policy_key")
+        if not isinstance(body, dict):
+            raise _policy_fault(source, f"[{section}]", "doit être une section [nom] suivie de ses clés.",
+                                "policy_wrong_type", body)
+        for key, value in body.items():
+            if key not in POLICY_KEYS[section]:
+                raise _policy_fault(source, f"[{section}] {key}", "est une clé inconnue (faute de frappe ?) ; "
+                                    f"clés possibles : {', '.join(POLICY_KEYS[section])}.", "unknown_policy_key")
+            _check_key(source, section, key, value)
+    for section, keys in REQUIRED_KEYS.items():
+        for key in keys:
+            if key not in doc.get(section, {}):
+                raise _policy_fault(source, f"[{section}] {key}", "est une clé obligatoire absente ; ajoutez-la "
+                                    "(voir tariffs/policy.toml livré).", "missing_key", short="clé absente")
 
 
 def load_policy(path: Path) -> Policy:
@@ -110,44 +188,33 @@ def load_policy(path: Path) -> Policy:
     except FileNotFoundError as exc:
         raise InputError(f"{path} : fichier de politique introuvable dans le dossier des tarifs.",
                          [Problem(source, "fichier manquant", code="missing_file")]) from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path} est un dossier, pas le fichier de politique : remplacez-le par le "
+                         "fichier policy.toml.", [Problem(source, "dossier au lieu d'un fichier",
+                                                          code="not_a_file")]) from exc
+    except OSError as exc:
+        raise InputError(f"{path} : lecture impossible ({exc.strerror or exc}).",
+                         [Problem(source, "fichier illisible", code="unreadable_file")]) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} : fichier TOML illisible ({exc}).",
                          [Problem(source, "fichier illisible", code="unreadable_file")]) from exc
-
-    def get(section: str, key: str, kind: type | tuple[type, ...]) -> Any:
-        return _policy_value(doc, section, key, kind, source)
-
-    ogds = tuple(v.upper() for v in get("liquidation", "referral_required_ogds", list))
-    levels = tuple(v.upper() for v in get("liquidation", "referral_levels", list))
-    unknown = [v for v in ogds if v not in OGDS] + [v for v in levels if v not in LEVELS]
-    if unknown:
-        raise InputError(f"{path} : valeur(s) inconnue(s) dans [liquidation] : {', '.join(unknown)}.",
-                         [Problem(source, "valeur inconnue", value=v, code="unknown_value") for v in unknown])
+    check_policy_document(doc, source)
     due = dict(DEFAULT_DUE_DAYS)
-    for level, days in doc.get("payment", {}).get("due_days", {}).items():
-        if level.upper() not in LEVELS or not isinstance(days, int) or days < 0:
-            raise InputError(f"{path} : [payment] due_days : « {level} = {days} » invalide "
-                             f"(niveaux {', '.join(LEVELS)}, jours entiers ≥ 0).",
-                             [Problem(source, "délai de paiement invalide", column=level, code="invalid_due_days")])
-        due[level.upper()] = days
-    contest_days = doc.get("payment", {}).get("contest_days", DEFAULT_CONTEST_DAYS)
-    if not isinstance(contest_days, int) or isinstance(contest_days, bool) or contest_days < 0:
-        raise InputError(f"{path} : [payment] contest_days doit être un nombre de jours entier ≥ 0.",
-                         [Problem(source, "délai de contestation invalide", column="[payment] contest_days",
-                                 code="invalid_contest_days")])
+    due.update({level.upper(): days for level, days in doc.get("payment", {}).get("due_days", {}).items()})
+    el, liq, rem = doc["eligibility"], doc["liquidation"], doc["remittance"]
     return Policy(
-        child_age_limit=get("eligibility", "child_age_limit", int),
-        student_age_limit=get("eligibility", "student_age_limit", int),
-        submission_deadline_days=get("liquidation", "submission_deadline_days", int),
-        referral_required_ogds=ogds,
-        referral_levels=levels,
-        remittance_deadline_days=get("remittance", "deadline_days", int),
-        penalty_initial_bp=percent_to_bp(get("remittance", "penalty_initial_percent", (int, float)),
-                                         "[remittance] penalty_initial_percent", source),
-        penalty_monthly_bp=percent_to_bp(get("remittance", "penalty_monthly_percent", (int, float)),
-                                         "[remittance] penalty_monthly_percent", source),
+        child_age_limit=el["child_age_limit"],
+        student_age_limit=el["student_age_limit"],
+        submission_deadline_days=liq["submission_deadline_days"],
+        referral_required_ogds=tuple(v.upper() for v in liq["referral_required_ogds"]),
+        referral_levels=tuple(v.upper() for v in liq["referral_levels"]),
+        remittance_deadline_days=rem["deadline_days"],
+        penalty_initial_bp=percent_to_bp(rem["penalty_initial_percent"], "[remittance] penalty_initial_percent",
+                                         source),
+        penalty_monthly_bp=percent_to_bp(rem["penalty_monthly_percent"], "[remittance] penalty_monthly_percent",
+                                         source),
         payment_due_days=due,
-        contest_days=contest_days,
+        contest_days=doc.get("payment", {}).get("contest_days", DEFAULT_CONTEST_DAYS),
         signals=thresholds_from_policy(doc, source),
     )
 

@@ -42,17 +42,29 @@ class FileReport:
                 "errors": self.error_count, "problems": [p.as_dict() for p in self.problems]}
 
 
+# The files each command needs: `validate` says a batch is usable only when a command that
+# has some of its files present would run on it (it agrees with `liquidate` and `remittances`).
+COMMAND_ROLES = {"liquidate": ("beneficiaries", "providers", "invoices"),
+                 "remittances": ("contributions", "remittances")}
+
+
 @dataclass
 class ValidationReport:
     files: list[FileReport]
 
+    def ready(self, command: str) -> bool:
+        """Would `command` run on this batch: all its files usable and the tariff folder too."""
+        by_role = {f.role: f for f in self.files}
+        return all(by_role[r].status in ("VALID", "USABLE") for r in (*COMMAND_ROLES[command], "tariffs")) \
+            and all(f.status != "INVALID" for f in self.files if f.role in OPTIONAL_ROLES)
+
     @property
     def valid(self) -> bool:
-        return all(f.status != "INVALID" for f in self.files) and any(
-            f.status != "ABSENT" for f in self.files if f.role != "tariffs")
+        return all(f.status != "INVALID" for f in self.files) and any(self.ready(c) for c in COMMAND_ROLES)
 
     def as_dict(self) -> dict:
-        return {"valid": self.valid, "files": [f.as_dict() for f in self.files]}
+        return {"valid": self.valid, "ready": {c: self.ready(c) for c in COMMAND_ROLES},
+                "files": [f.as_dict() for f in self.files]}
 
 
 def _invoice_problems(scan: TableScan) -> list[Problem]:
@@ -121,8 +133,45 @@ def validate_batch(batch_dir: Path, tariffs: Path, today: date) -> ValidationRep
     reports = [check_file(batch_dir, role, today) for role in BATCH_TABLES]
     # An optional file (authorizations) is reported only when the batch has one.
     reports = [r for r in reports if not (r.role in OPTIONAL_ROLES and r.status == "ABSENT")]
+    _missing_in_a_started_set(reports, batch_dir)
     reports.append(check_tariffs(tariffs))
-    return ValidationReport(reports)
+    report = ValidationReport(reports)
+    if report.ready("liquidate") and reports[-1].status == "USABLE":
+        _gaps_a_line_needs(report, batch_dir, tariffs, today)
+    return report
+
+
+def _missing_in_a_started_set(reports: list[FileReport], batch_dir: Path) -> None:
+    """A file missing beside the other files of its command (invoices beside beneficiaries and
+    providers) stops that command: INVALID, not ABSENT."""
+    by_role = {r.role: r for r in reports}
+    for command, roles in COMMAND_ROLES.items():
+        present = [r for r in roles if by_role[r].status != "ABSENT"]
+        for role in roles if present else ():
+            if by_role[role].status == "ABSENT":
+                by_role[role].status, by_role[role].error_count = "INVALID", 1
+                by_role[role].problems = [Problem(
+                    str(batch_dir), f"fichier « {role} » absent : « ramu {command} » a besoin de "
+                    f"{', '.join(roles)} ; ajoutez-le (.parquet, .csv ou .xlsx) au dossier du lot.",
+                    code="missing_file")]
+
+
+def _gaps_a_line_needs(report: ValidationReport, batch_dir: Path, tariffs: Path, today: date) -> None:
+    """A coverage gap stops `liquidate` when a line with no R code needs the rate: run the
+    decisions (nothing written) to know, and mark the tariff folder INVALID when one does."""
+    from ramu_cli.liquidation.pipeline import liquidate
+    from ramu_cli.liquidation.registry import load_registry
+
+    scans = {role: scan_table(find_input(batch_dir, role), BATCH_TABLES[role])
+             for role in COMMAND_ROLES["liquidate"]}
+    registry = load_registry(scans["beneficiaries"], scans["providers"], today)
+    try:
+        liquidate(scans["invoices"], registry, load_tariffs(tariffs), None, today)
+    except InputError as exc:
+        tariff_report = report.files[-1]
+        tariff_report.status = "INVALID"
+        tariff_report.problems = (exc.problems + tariff_report.problems)[:SHOWN_PROBLEMS]
+        tariff_report.error_count += len(exc.problems)
 
 
 __all__ = ["INVOICES", "FileReport", "ValidationReport", "validate_batch"]

@@ -8,8 +8,10 @@ codes here, with a French message on stderr (or one JSON object with --json).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +26,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from ramu_cli.errors import InputError, RamuError, UsageError
+from ramu_cli.io import scratch
 
 # Progress and messages go to stderr; stdout is kept for --json. Off a terminal
 # (logs, cron mail) tables get 120 columns so amounts are not wrapped.
@@ -37,12 +40,14 @@ JSON_HELP = "Écrire un seul objet JSON sur la sortie standard (pour les scripts
 
 def emit_json(payload: dict[str, Any]) -> None:
     """The one JSON object of a --json run, on stdout."""
+    scratch.wait_if_interrupted()
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str) + "\n")
     sys.stdout.flush()
 
 
 def fail(exc: RamuError, as_json: bool) -> None:
     """Report a known error and exit with its code."""
+    scratch.wait_if_interrupted()
     if as_json:
         emit_json(exc.as_dict())
     # escape: a message naming "[signals] z_threshold" is text, not rich markup
@@ -78,6 +83,10 @@ class RamuGroup(TyperGroup):
         except TyperException as exc:
             _usage_failure(exc, bool(ctx.meta.get(_JSON_META)))
             raise
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            internal_failure(exc, bool(ctx.meta.get(_JSON_META)))
 
 
 _JSON_META = "ramu_cli.json"
@@ -107,6 +116,28 @@ def usage_message(exc: TyperException) -> str:
     return f"{exc.format_message()}{see}"
 
 
+# Set to 1 to see the traceback of an internal error (exit 1) on stderr, for a bug report.
+TRACEBACK_ENV = "RAMU_TRACEBACK"
+
+
+def internal_failure(exc: BaseException, as_json: bool) -> None:
+    """An unexpected error is a bug: exit 1, one French line (and one JSON object with --json).
+
+    No traceback on stdout ever; on stderr only when RAMU_TRACEBACK=1 (it may show
+    paths and values of the month's data, so it is not printed by default)."""
+    scratch.wait_if_interrupted()
+    kind = type(exc).__name__
+    message = (f"Erreur interne de ramu ({kind}) : c'est un défaut du programme, pas de vos fichiers. "
+               f"Signalez-le aux mainteneurs avec la commande lancée ; relancez avec {TRACEBACK_ENV}=1 "
+               "pour joindre le détail technique.")
+    if as_json:
+        emit_json({"error": message, "exit_code": 1, "exception": kind, "problems": []})
+    console.print(f"[bold red]Erreur :[/] {escape(message)}", soft_wrap=True)
+    if os.environ.get(TRACEBACK_ENV) == "1":
+        traceback.print_exception(exc, file=sys.stderr)
+    raise typer.Exit(1)
+
+
 def run_command(body: Callable[[], Any], as_json: bool) -> Any:
     """Run a command body, turning known errors into exit codes 3 and 4."""
     try:
@@ -117,6 +148,10 @@ def run_command(body: Callable[[], Any], as_json: bool) -> Any:
         # Raised while reading a file lazily (ragged CSV, corrupt Parquet): unusable input.
         fail(InputError(f"Lecture impossible d'un fichier d'entrée : {exc}. Vérifiez le fichier "
                         "indiqué, puis relancez."), as_json)
+    except (typer.Exit, typer.Abort, TyperException):
+        raise
+    except Exception as exc:
+        internal_failure(exc, as_json)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ramu_cli import __version__
@@ -81,7 +82,7 @@ def _run(path_a: Path, path_b: Path, out: Path, as_json: bool) -> dict:
                       a.columns, b.columns, compared).collect(engine="streaming")
         summary = summarise(rows, pairing.transitions, compared)
         bar.update(task, advance=1, description="Écriture des résultats")
-        with run_folder(out) as folder:
+        with run_folder(out, "diff") as folder:
             write_parquet(rows, folder / "diff.parquet")
             xlsx_rows = write_workbook(rows, summary, folder / "diff.xlsx")
             sides = [(a, sha256_file(a.path)), (b, sha256_file(b.path))]
@@ -107,7 +108,7 @@ def _print_summary(result: dict) -> None:
     console.print(table)
     verdict = "[bold green]identiques[/]" if result["identical"] else "[bold red]différentes[/]"
     console.print(f"Liquidations {verdict} — francs en jeu : {fcfa(result['francs_at_stake'])} — "
-                  f"écart net (B − A) : {signed_fcfa(result['net_delta'])} — résultats dans {result['out']}",
+                  f"écart net (B − A) : {signed_fcfa(result['net_delta'])} — résultats dans {escape(result['out'])}",
                   soft_wrap=True)
     if not result["xlsx_complete"]:
         console.print(f"diff.xlsx n'a que les {count_fr(result['xlsx_rows'])} premières lignes en écart "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ramu_cli.commands.common import (
@@ -72,6 +73,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         result = liquidate(scans["invoices"], registry, tariffs, ledger.lines, opts.liquidation_date,
                            authorizations if auth_scan is not None else None)
         lines = result.lines
+        run_totals = totals(lines.lazy())     # summed in Int128: exit 4 before any Int64 sum could wrap
         orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
         check_lines(lines, result.input_rows)
         check_orders(lines, orders)
@@ -80,7 +82,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         bar.update(task, advance=1, description="Écriture des résultats")
         run = LiquidationRun(
             month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, orders=orders,
-            registry=registry, tariffs=tariffs, totals=totals(lines.lazy()),
+            registry=registry, tariffs=tariffs, totals=run_totals,
             options={"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
                      "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
                      "batch_dir": str(opts.batch_dir),
@@ -119,7 +121,26 @@ def _print_summary(summary: dict) -> None:
     table.add_row("[bold]Total[/]", count_fr(t["lines"]), fcfa(t["billed"]), fcfa(t["payable"]))
     console.print(table)
     console.print(f"Ordres de paiement : {summary['orders']} — anomalies du registre : "
-                  f"{summary['anomalies']} — résultats dans {summary['out']}")
+                  f"{summary['anomalies']} — résultats dans {escape(summary['out'])}")
+
+
+# A month is liquidated within a year of its end; beyond, the date is a typo (9999-12-31).
+LATEST_LIQUIDATION_DAYS = 366
+
+
+def check_liquidation_date(month: str, when: date) -> None:
+    """--liquidation-date between the month's first day and a year after its last (exit 2 otherwise).
+
+    Every date the run computes from it (payment due dates, contest deadlines: at most
+    3 650 days, see tariffs.MAX_DAYS) then stays a real date."""
+    first = date.fromisoformat(f"{month}-01")
+    last = last_day_of_month(month)
+    latest = last + timedelta(days=LATEST_LIQUIDATION_DAYS)
+    if not first <= when <= latest or when.year > 9989:
+        raise typer.BadParameter(
+            f"{when.strftime('%d/%m/%Y')} n'est pas une date de liquidation possible pour {month_title(month)} : "
+            f"donnez une date entre le {first.strftime('%d/%m/%Y')} et le {latest.strftime('%d/%m/%Y')}.",
+            param_hint="--liquidation-date")
 
 
 def register(app: typer.Typer) -> None:
@@ -141,9 +162,9 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         the_month = resolve_month(batch_dir, month)
-        opts = RunOptions(batch_dir, out, the_month,
-                          liquidation_date.date() if liquidation_date else last_day_of_month(the_month),
-                          resolve_tariffs(tariffs), ledger, documents)
+        the_date = liquidation_date.date() if liquidation_date else last_day_of_month(the_month)
+        check_liquidation_date(the_month, the_date)
+        opts = RunOptions(batch_dir, out, the_month, the_date, resolve_tariffs(tariffs), ledger, documents)
         summary = run_command(lambda: _run(opts, as_json), as_json)
         if as_json:
             emit_json(summary)

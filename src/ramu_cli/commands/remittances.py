@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, progress, resolve_tariffs, run_command
@@ -18,7 +19,7 @@ from ramu_cli.french import date_fr, fcfa
 from ramu_cli.manifest import MANIFEST_NAME
 from ramu_cli.remittances.core import PenaltyPolicy, reconcile
 from ramu_cli.remittances.invariants import check_invariants
-from ramu_cli.remittances.totals import totals
+from ramu_cli.remittances.totals import check_input_sums, totals
 
 HELP = (
     "Contrôle des reversements : rapproche les cotisations encaissées par chaque OGD (CMSS, INPS, UTM) "
@@ -53,6 +54,8 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         policy = PenaltyPolicy(deadline_days=pol.remittance_deadline_days,
                                initial_bp=pol.penalty_initial_bp, monthly_bp=pol.penalty_monthly_bp)
         inputs = read_strict(opts.batch_dir)
+        check_input_sums({"contributions": (inputs.contributions_typed, ("amount_due", "amount_collected")),
+                          "remittances": (inputs.remittances_typed, ("amount",))})
         bar.update(task, advance=1, description="Rapprochement des reversements")
         result = reconcile(inputs.contributions_typed, inputs.remittances_typed, opts.as_of, policy)
         check_invariants(result)
@@ -89,7 +92,7 @@ def _print_summary(summary: dict) -> None:
         excess = ", ".join(f"{r['ogd']} {fcfa(r['excess'])}" for r in summary["by_ogd"] if r["excess"])
         console.print(f"Versé au-delà de l'encaissé (excédent, jamais imputé ailleurs) : "
                       f"{fcfa(t['excess'])} ({excess}).", soft_wrap=True)
-    console.print(f"{summary['periods']} période(s) contrôlée(s) — résultats dans {summary['out']}",
+    console.print(f"{summary['periods']} période(s) contrôlée(s) — résultats dans {escape(summary['out'])}",
                   soft_wrap=True)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import typer
+from rich.markup import escape
 
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, progress, run_command
 from ramu_cli.french import count_fr, fcfa
@@ -124,7 +125,7 @@ def draw_cmd(
     console.print(f"Tirage de {count_fr(t['lines_drawn'])} lignes sur {count_fr(t['universe_lines'])} "
                   f"lignes payées ({count_fr(t['providers'])} prestataires), graine {summary['seed']}"
                   f"{'' if summary['seed_given'] else ' (dérivée de la liquidation)'}.", soft_wrap=True)
-    console.print(f"Feuille à remplir par le médecin-conseil : {Path(summary['out']) / 'review.xlsx'} "
+    console.print(f"Feuille à remplir par le médecin-conseil : {escape(str(Path(summary['out']) / 'review.xlsx'))} "
                   "(colonnes Montant admis, Constat, Commentaire).", soft_wrap=True)
 
 
@@ -237,7 +238,7 @@ def demo_results(out: Path, draw_dir: Path, overpayment_rate: float, seed: int, 
     if as_json:
         emit_json({"command": "samples", "review_results": str(out), **done})
         return
-    console.print(f"Feuille de contrôle remplie (constats fictifs) écrite dans {out} : "
+    console.print(f"Feuille de contrôle remplie (constats fictifs) écrite dans {escape(str(out))} : "
                   f"{count_fr(done['lines_overpaid'])} lignes en indu sur {count_fr(done['lines'])} "
                   f"({fcfa(done['overpayment'])}), taux visé {done['rate_percent']} %, graine {done['seed']}.",
                   soft_wrap=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from ramu_cli.commands.common import (
     JSON_HELP,
@@ -20,15 +21,14 @@ from ramu_cli.commands.common import (
     resolve_tariffs,
     run_command,
 )
-from ramu_cli.contract import BATCH_TABLES
 from ramu_cli.errors import UsageError
-from ramu_cli.io.readers import SUPPORTED_EXTENSIONS
 
 if TYPE_CHECKING:
     from ramu_cli.samples import SampleOptions, SampleResult
 
-# Files an earlier `ramu samples` run leaves: OUT_DIR holding only these may be replaced.
-BATCH_FILE_NAMES = frozenset(f"{role}{ext}" for role in BATCH_TABLES for ext in SUPPORTED_EXTENSIONS)
+# Recorded in the batch's marker (io.writers.SAMPLES_MARKER, `.ramu-samples.json`): a later
+# `ramu samples` replaces a batch only when the marker says it generated it, and holds nothing else.
+SAMPLES_COMMAND = "samples"
 
 
 HELP = """Écrire un lot d'exemple réaliste et reproductible (les cinq fichiers du mois).
@@ -37,7 +37,8 @@ Bénéficiaires, prestataires, lignes de factures, cotisations et reversements,
 cohérents avec le dossier des tarifs ; environ 10 % des lignes de factures
 portent une anomalie (motifs R01 à R14 sauf R13, A01, A02) pour exercer la
 liquidation. La même graine donne des fichiers identiques octet pour octet.
-OUT_DIR est remplacé s'il contient déjà un lot.
+OUT_DIR est remplacé s'il contient déjà un lot écrit par « ramu samples » (il porte
+le fichier .ramu-samples.json) et rien d'autre ; un autre dossier non vide est refusé.
 
 Exemple : ramu samples sorties/2026-10 --month 2026-10 --invoices 5000
 
@@ -109,7 +110,7 @@ def register(app: typer.Typer) -> None:
 def _run(out_dir: Path, options: SampleOptions, tariffs: Path | None, as_json: bool) -> tuple[SampleResult, float]:
     """Write the batch into OUT_DIR atomically; the result and the seconds it took."""
     from ramu_cli.french import count_fr
-    from ramu_cli.io.writers import run_folder
+    from ramu_cli.io.writers import run_folder, write_marker
     from ramu_cli.samples import XLSX_MAX_LINES, write_sample_batch
     from ramu_cli.tariffs import load_tariffs
 
@@ -123,9 +124,10 @@ def _run(out_dir: Path, options: SampleOptions, tariffs: Path | None, as_json: b
         started = time.perf_counter()
         with progress(not as_json) as bar:
             task = bar.add_task("Lignes de factures", total=options.invoices)
-            with run_folder(out_dir, replaceable=BATCH_FILE_NAMES) as tmp:
+            with run_folder(out_dir, SAMPLES_COMMAND) as tmp:
                 result = write_sample_batch(tmp, options, loaded,
                                             lambda done, _total: bar.update(task, completed=done))
+                write_marker(tmp, SAMPLES_COMMAND)
         return result, time.perf_counter() - started
 
     return run_command(body, as_json)
@@ -151,7 +153,7 @@ def _summary(out_dir: Path, result: SampleResult, seconds: float) -> None:
     faults = " · ".join(f"{code} {count_fr(n)}" for code, n in result.faults.items())
     share = 100 * result.faulty_lines / lines if lines else 0
     duration = f"{seconds:.1f}".replace(".", ",")
-    console.print(f"Lot d'exemple écrit dans [bold]{out_dir}[/] ({month_title(result.month)}, "
+    console.print(f"Lot d'exemple écrit dans [bold]{escape(str(out_dir))}[/] ({month_title(result.month)}, "
                   f"graine {result.seed}, format {result.fmt.upper()}) en {duration} s :", soft_wrap=True)
     console.print(f"  bénéficiaires : {count_fr(rows['beneficiaries'])} "
                   f"({count_fr(result.registry_anomalies)} lignes en anomalie, "

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ramu_cli.commands.common import JSON_HELP, TARIFFS_HELP, console, emit_json, resolve_tariffs, run_command
@@ -30,18 +31,19 @@ def _print(report: ValidationReport) -> None:
     for col in ("Fichier", "Lignes", "Erreurs", "Statut"):
         table.add_column(col, justify="right" if col in ("Lignes", "Erreurs") else "left")
     for f in report.files:
-        table.add_row(f.path or f"({f.role})", count_fr(f.rows) if f.rows is not None else "—",
+        table.add_row(escape(f.path or f"({f.role})"), count_fr(f.rows) if f.rows is not None else "—",
                       count_fr(f.error_count), f"[{STATUS_STYLE[f.status]}]{FILE_STATUS_FR[f.status]}[/]")
     console.print(table)
     for f in report.files:
         if not f.problems:
             continue
-        console.print(f"\n[bold]{f.path or f.role}[/] — premières erreurs :")
+        console.print(f"\n[bold]{escape(f.path or f.role)}[/] — premières erreurs :")
         errors = RichTable(show_header=True)
         for col in ("Ligne", "Colonne", "Valeur", "Message"):
             errors.add_column(col)
         for p in f.problems[:SHOWN]:
-            errors.add_row("—" if p.row is None else str(p.row), p.column or "—", p.value or "", p.message)
+            errors.add_row("—" if p.row is None else str(p.row), escape(p.column or "—"), escape(p.value or ""),
+                           escape(p.message))
         console.print(errors)
         if f.error_count > SHOWN:
             console.print(f"… et {count_fr(f.error_count - SHOWN)} autre(s).")

@@ -35,19 +35,19 @@ Exemple (registre) : ramu verify registre/
 
 
 def _render(report: VerifyReport) -> None:
-    table = Table(title=f"Fichiers vérifiés — {report.out_dir}", title_justify="left")
+    table = Table(title=f"Fichiers vérifiés — {escape(str(report.out_dir))}", title_justify="left")
     table.add_column("Fichier", overflow="fold")
     table.add_column("Type")
     table.add_column("Lignes", justify="right")
     table.add_column("SHA-256")
     table.add_column("État")
     for f in report.files:
-        table.add_row(f.name, f.kind, "" if f.rows is None else count_fr(f.rows),
+        table.add_row(escape(f.name), f.kind, "" if f.rows is None else count_fr(f.rows),
                       f"{f.sha256[:12]}…", "conforme" if f.ok else "[red]différent[/]")
     console.print(table)
     totals = ", ".join(report.totals_checked) or "aucun"
     console.print(f"Totaux recalculés : {totals}.", soft_wrap=True)
-    console.print(f"[bold green]Dossier conforme à son manifeste[/] ({report.out_dir}).",
+    console.print(f"[bold green]Dossier conforme à son manifeste[/] ({escape(str(report.out_dir))}).",
                   soft_wrap=True)
 
 

@@ -9,6 +9,7 @@ adds what people read (XLSX, HTML, pain.001, notices): `ramu liquidate
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,5 +87,12 @@ def write_people_documents(folder: Path, lines: pl.DataFrame, data: DataTables, 
 
 
 def _safe_name(provider_id: str) -> str:
-    """A provider id as a file name: nothing that could leave the folder."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in provider_id).lstrip(".") or "_"
+    """A provider id as a file name: nothing that could leave the folder, one file per provider.
+
+    An id that is already a safe name is used as it is. When characters had to be replaced
+    (`A/B` → `A_B`), 8 hex digits of the id's SHA-256 are added (`A_B-1b4f0e98`), so `A/B`
+    and `A_B` never overwrite each other's notice and the name is the same on every run."""
+    safe = "".join(ch if (ch.isalnum() and ch.isascii()) or ch in "-_." else "_" for ch in provider_id).lstrip(".")
+    if safe == provider_id and safe:
+        return safe
+    return f"{safe or '_'}-{hashlib.sha256(provider_id.encode('utf-8')).hexdigest()[:8]}"

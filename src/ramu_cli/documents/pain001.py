@@ -17,6 +17,7 @@ its bank will refuse: the payment order shows those details as missing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import polars as pl
@@ -34,10 +35,21 @@ INITIATING_PARTY = "Régime d'Assurance Maladie Universelle (RAMU)"
 MAX35, MAX34, MAX140 = 35, 34, 140
 
 
+# Characters XML 1.0 cannot hold (C0 controls but tab, LF, CR; surrogates; U+FFFE/U+FFFF), and
+# tab/LF/CR too: a bank's name field is one line. Each becomes a space, so a control character
+# typed into a provider's name never stops the month (the name stays readable).
+_NOT_IN_XML = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` as a one-line XML 1.0 text: control characters replaced by a space, spaces collapsed."""
+    return " ".join(_NOT_IN_XML.sub(" ", text).split())
+
+
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
     node = etree.SubElement(parent, f"{{{NS}}}{tag}", attrib)
     if text is not None:
-        node.text = text
+        node.text = xml_text(text)
     return node
 
 

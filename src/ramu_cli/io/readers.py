@@ -22,6 +22,7 @@ from polars.expr.whenthen import ChainedThen, Then
 
 from ramu_cli.contract import Column, Kind, Table, sheet_names
 from ramu_cli.errors import InputError, Problem
+from ramu_cli.io import scratch
 from ramu_cli.io.csv_sniff import CsvDialect, copy_as_utf8_lf, sniff_csv
 from ramu_cli.io.workbook import read_workbook
 
@@ -37,6 +38,7 @@ def _scratch_dir() -> Path:
     if _transcoded_dir is None:
         _transcoded_dir = tempfile.TemporaryDirectory(prefix="ramu-csv-")
         atexit.register(_transcoded_dir.cleanup)
+        scratch.register(Path(_transcoded_dir.name))  # removed on SIGINT/SIGTERM/SIGHUP too
     return Path(_transcoded_dir.name)
 
 

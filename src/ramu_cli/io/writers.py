@@ -7,6 +7,8 @@ half-written. Files are deterministic: the same frame gives the same bytes.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
 import tempfile
@@ -16,53 +18,165 @@ from pathlib import Path
 
 import polars as pl
 
-from ramu_cli.errors import UsageError
+from ramu_cli.errors import OutputError, Problem, UsageError
+from ramu_cli.io import scratch
 from ramu_cli.io.cells import FORMULA_START
 
+MANIFEST_NAME = "manifest.json"
+# What `ramu samples` leaves in a batch it generated (a batch has no manifest): the
+# command and the files it wrote, so it may later replace that batch and nothing else.
+SAMPLES_MARKER = ".ramu-samples.json"
+_RECORDS = (MANIFEST_NAME, SAMPLES_MARKER)
 
-def _check_replaceable(out_dir: Path, replaceable: frozenset[str]) -> None:
-    """OUT_DIR is replaced whole: only a new or empty folder, an earlier run (it has a
-    manifest.json) or a folder holding nothing but `replaceable` files may be."""
+
+def _files_under(folder: Path) -> set[str]:
+    """Every file under `folder`, as a relative POSIX path (what a manifest lists)."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
+
+
+def _written_by(out_dir: Path) -> tuple[str | None, set[str]] | None:
+    """(command, files it wrote) from OUT_DIR's manifest or samples marker; None if it has neither."""
+    for name in _RECORDS:
+        path = out_dir / name
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None, set()
+        if not isinstance(data, dict):
+            return None, set()
+        outputs = data.get("outputs")
+        listed = set(outputs) if isinstance(outputs, dict | list) else set()
+        command = data.get("command")
+        return (command if isinstance(command, str) else None), {str(n) for n in listed} | {name}
+    return None
+
+
+def check_replaceable(out_dir: Path, command: str | None, inputs: tuple[Path, ...] = ()) -> None:
+    """The one rule for every command: OUT_DIR is replaced whole, so it must be new, empty, or an
+    earlier output of the SAME command (its manifest or marker says so) holding nothing else
+    than the files that output lists. Otherwise: exit 2, nothing touched."""
+    resolved = out_dir.resolve()
+    for folder in inputs:
+        if resolved == folder.resolve():
+            raise UsageError(f"« {out_dir} » est aussi un dossier d'entrée : choisissez un autre dossier de "
+                             "sortie, il serait remplacé en entier.")
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
         raise UsageError(f"« {out_dir} » est un fichier, pas un dossier : choisissez un dossier de sortie.")
-    names = {p.name for p in out_dir.iterdir()}
-    if not names or "manifest.json" in names or names <= replaceable:
+    present = _files_under(out_dir)
+    if not present:
         return
-    shown = ", ".join(sorted(names)[:5]) + (" …" if len(names) > 5 else "")
-    raise UsageError(f"« {out_dir} » contient déjà d'autres fichiers ({shown}) et serait remplacé en "
-                     "entier : choisissez un dossier nouveau, vide ou issu d'une exécution précédente.")
+    if command is None:
+        raise UsageError(f"« {out_dir} » n'est pas vide et serait remplacé en entier : choisissez un dossier "
+                         "nouveau ou vide.")
+    record = _written_by(out_dir)
+    if record is None:
+        shown = ", ".join(sorted(present)[:5]) + (" …" if len(present) > 5 else "")
+        raise UsageError(f"« {out_dir} » contient déjà des fichiers ({shown}) qui ne viennent pas d'un "
+                         f"« ramu {command} » précédent : il serait remplacé en entier. Choisissez un dossier "
+                         "nouveau ou vide.")
+    other, listed = record
+    if other != command:
+        raise UsageError(f"« {out_dir} » contient la sortie d'une autre commande (« {other or 'inconnue'} ») : "
+                         f"choisissez un dossier nouveau, vide ou issu d'un « ramu {command} ».")
+    foreign = sorted(present - listed)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+        raise UsageError(f"« {out_dir} » est la sortie d'un « ramu {command} » précédent mais contient aussi "
+                         f"d'autres fichiers ({shown}) qui seraient perdus : déplacez-les, ou choisissez un "
+                         "autre dossier de sortie.")
+
+
+def write_marker(folder: Path, command: str) -> None:
+    """Record in `folder` which command wrote it and its files (for a folder without a manifest)."""
+    files = sorted(_files_under(folder))
+    (folder / SAMPLES_MARKER).write_text(json.dumps({"command": command, "outputs": files}, indent=1) + "\n",
+                                         encoding="utf-8")
 
 
 @contextmanager
-def run_folder(out_dir: Path, replaceable: frozenset[str] = frozenset()) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces OUT_DIR, on failure it vanishes."""
+def run_folder(out_dir: Path, command: str | None = None, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces OUT_DIR, on failure or interruption it vanishes.
+
+    `command` names the command writing (as its manifest or marker will): an earlier output of
+    that command may be replaced. Without it, only a new or empty OUT_DIR is accepted.
+
+    An OSError while writing (read-only file system, disk full) becomes an OutputError (exit 3)
+    saying that writing failed, with nothing left behind."""
     out_dir = out_dir.resolve()
-    _check_replaceable(out_dir, replaceable)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    check_replaceable(out_dir, command, inputs)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as exc:
+        raise _write_failed(out_dir, exc) from exc
+    scratch.register(tmp)
     try:
         yield tmp
+        # mkdtemp makes a private (0700) folder; results are shared: the usual mode.
+        mask = os.umask(0)
+        os.umask(mask)
+        tmp.chmod(0o777 & ~mask)
+        _swap(tmp, out_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _write_failed(out_dir, exc) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    # mkdtemp makes a private (0700) folder; results are shared: the usual mode.
-    mask = os.umask(0)
-    os.umask(mask)
-    tmp.chmod(0o777 & ~mask)
-    old = None
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
+    finally:
+        scratch.forget(tmp)
+
+
+def _swap(tmp: Path, out_dir: Path) -> None:
+    """Move the finished folder into place; a signal waits for both renames (scratch.swap_lock)."""
+    with scratch.swap_lock:
+        old = None
+        if out_dir.exists():
+            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+            os.replace(out_dir, old)
+            scratch.register(old)            # removed even if a signal ends the process now
+        try:
+            os.replace(tmp, out_dir)
+        except OSError:
+            if old is not None:
+                os.replace(old, out_dir)
+                scratch.forget(old)
+            raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+        scratch.forget(old)
+
+
+def _write_failed(out_dir: Path, exc: OSError) -> OutputError:
+    reason = {errno.ENOSPC: "le disque est plein", errno.EROFS: "le système de fichiers est en lecture seule",
+              errno.EACCES: "permission refusée", errno.EPERM: "permission refusée",
+              errno.EDQUOT: "le quota disque est atteint"}.get(exc.errno or 0, exc.strerror or str(exc))
+    where = exc.filename or out_dir
+    return OutputError(f"Écriture impossible dans « {out_dir} » : {reason} ({where}). Rien n'a été écrit : "
+                       "libérez de la place ou choisissez un dossier de sortie accessible en écriture, "
+                       "puis relancez.", [Problem(str(where), reason, code="write_failed")])
+
+
+# Rows per Parquet row group, fixed: left to polars, the row groups follow the frame's chunks,
+# which follow the number of threads (POLARS_MAX_THREADS, the cores): another machine would
+# write other bytes, another run id. RAMU_PARQUET_ROW_GROUP_SIZE changes it (tests use a small
+# one to span several row groups with a small batch); 262 144 is polars' own default size.
+ROW_GROUP_ENV = "RAMU_PARQUET_ROW_GROUP_SIZE"
+DEFAULT_ROW_GROUP_SIZE = 262_144
+
+
+def row_group_size() -> int:
+    value = os.environ.get(ROW_GROUP_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_ROW_GROUP_SIZE
 
 
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
-    # No statistics timestamps exist in parquet; compression fixed for stable bytes.
-    df.write_parquet(path, compression="zstd", statistics=True)
+    """Byte-identical on any machine: one chunk, fixed row groups, fixed compression."""
+    df.rechunk().write_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
 
 
 def _text_cells(df: pl.DataFrame) -> pl.DataFrame:

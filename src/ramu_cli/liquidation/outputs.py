@@ -17,7 +17,7 @@ import polars as pl
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.documents.liquidation_files import write_data_files, write_people_documents
-from ramu_cli.io.writers import run_folder
+from ramu_cli.io.writers import run_folder, write_parquet
 from ramu_cli.liquidation.invariants import check_written
 from ramu_cli.liquidation.registry import Registry
 from ramu_cli.tariffs import Tariffs
@@ -62,9 +62,9 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
     Without documents (run.documents False) the folder holds the data files only:
     liquidation.parquet, payment_orders.csv, rejections.csv, anomalies.csv, manifest.json.
     """
-    with run_folder(out) as folder:
+    with run_folder(out, "liquidate") as folder:
         parquet = folder / LIQUIDATION_FILE
-        run.lines.select(list(LIQUIDATION_COLUMNS)).write_parquet(parquet, compression="zstd")
+        write_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # fixed row groups
         check_written(parquet, run.totals)
         documents_next()
         data = write_data_files(folder, run.lines, run.orders, run.registry)

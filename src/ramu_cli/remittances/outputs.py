@@ -64,7 +64,7 @@ def write_run(out: Path, run: RemittanceRun, report_next: Callable[[], object] =
     """Write the whole run folder; the manifest written. `report_next` is called (for the
     progress display) once the Parquet files and the workbook are written."""
     result = run.result
-    with run_folder(out, replaceable=OUTPUT_NAMES) as folder:
+    with run_folder(out, "remittances") as folder:
         write_parquet(result.periods, folder / PERIODS_FILE)
         check_written(folder / PERIODS_FILE, run.totals, result.periods.height)
         write_parquet(result.chunks, folder / CHUNKS_FILE)

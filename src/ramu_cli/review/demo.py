@@ -19,15 +19,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ramu_cli.errors import InputError, Problem, UsageError
-from ramu_cli.io.writers import run_folder, write_csv
+from ramu_cli.errors import InputError, Problem
+from ramu_cli.io.writers import check_replaceable, run_folder, write_csv, write_marker
 from ramu_cli.io.xlsx import write_xlsx
 from ramu_cli.manifest import MANIFEST_NAME, read_manifest
 from ramu_cli.review.draw import DrawParams, draw
 from ramu_cli.review.run import act_labels, open_run, provider_details, universe
 from ramu_cli.review.sheet import ADVISER_COLUMNS, HEADINGS, SHEET_NAME, WIDTHS, draw_reference, for_people, sheet_frame
 
-DEMO_FILES = frozenset({"review.xlsx", "review.csv"})
 NOT_JUSTIFIED = "Acte non justifié par le dossier médical"   # nothing accepted
 BEYOND_NEED = "Quantité supérieure au besoin médical"         # half accepted
 COMMENT = "Constat fictif (démonstration de ramu samples)"
@@ -73,10 +72,12 @@ def _draw_folder(draw_dir: Path) -> tuple[Path, DrawParams]:
     return Path(liquidation).parent, params
 
 
+# The command recorded in the marker of a filled demo sheet (io.writers.write_marker).
+DEMO_COMMAND = "samples --review-results"
+
+
 def _check_demo_out(out: Path, draw_dir: Path) -> None:
-    if out.resolve() == draw_dir.resolve() or (out / MANIFEST_NAME).is_file():
-        raise UsageError(f"« {out} » est un dossier de sortie de ramu (il contient {MANIFEST_NAME}) : "
-                         "choisissez un autre dossier pour la feuille remplie.")
+    check_replaceable(out, DEMO_COMMAND, (draw_dir,))
 
 
 def write_demo_results(out: Path, draw_dir: Path, rate_percent: Decimal, seed: int) -> dict:
@@ -88,10 +89,11 @@ def write_demo_results(out: Path, draw_dir: Path, rate_percent: Decimal, seed: i
     filled = planted_findings(drawn, rate_percent, seed)
     sheet = sheet_frame(drawn, provider_details(run), act_labels(run), draw_reference(run.run_id, params),
                         filled=filled)
-    with run_folder(out, replaceable=DEMO_FILES) as folder:
+    with run_folder(out, DEMO_COMMAND, (draw_dir,)) as folder:
         write_xlsx({SHEET_NAME: (for_people(sheet), HEADINGS)}, folder / "review.xlsx",
                    editable={SHEET_NAME: list(ADVISER_COLUMNS)}, widths={SHEET_NAME: WIDTHS})
         write_csv(sheet, folder / "review.csv")
+        write_marker(folder, DEMO_COMMAND)
     overpaid = sheet.filter(pl.col("accepted_payable") < pl.col("payable"))
     return {"out": str(out), "draw": str(draw_dir), "lines": sheet.height, "lines_overpaid": overpaid.height,
             "overpayment": int((overpaid["payable"] - overpaid["accepted_payable"]).sum() or 0),

@@ -7,14 +7,12 @@ can re-check it. The manifest is built in one place, `review_manifest`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
 
 from ramu_cli import __version__, manifest
-from ramu_cli.errors import UsageError
-from ramu_cli.io.writers import run_folder, write_csv, write_parquet
+from ramu_cli.io.writers import check_replaceable, run_folder, write_csv, write_parquet
 from ramu_cli.io.xlsx import write_xlsx
 from ramu_cli.review.documents import ORDER_HEADINGS, OrderMeta, render_orders, render_report
 from ramu_cli.review.draw import DrawParams
@@ -34,20 +32,7 @@ EXTRAPOLATION_HEADINGS = {
 
 def check_out_dir(out: Path, command: str, keep: list[Path]) -> None:
     """Refuse (exit 2) an OUT_DIR that is one of `keep`, or another command's output."""
-    target = out.resolve()
-    for folder in keep:
-        if target == folder.resolve():
-            raise UsageError(f"« {out} » est aussi un dossier d'entrée : choisissez un autre dossier de "
-                             "sortie, il serait remplacé en entier.")
-    recorded = out / manifest.MANIFEST_NAME
-    if recorded.is_file():
-        try:
-            other = json.loads(recorded.read_text(encoding="utf-8")).get("command")
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-            other = None
-        if other != command:
-            raise UsageError(f"« {out} » contient la sortie d'une autre commande (« {other} ») : "
-                             f"choisissez un dossier nouveau, vide ou issu d'un « ramu {command} ».")
+    check_replaceable(out, command, tuple(keep))
 
 
 def review_manifest(folder: Path, *, command: str, options: dict, inputs: dict[str, tuple[Path, int]],
@@ -68,7 +53,7 @@ def params_record(params: DrawParams) -> dict:
 def write_draw(out: Path, sheet: pl.DataFrame, sizes: pl.DataFrame, *, options: dict,
                inputs: dict[str, tuple[Path, int]], params: DrawParams, run_id: str) -> manifest.Manifest:
     """review.csv, review.xlsx (protected; adviser columns open) and manifest.json."""
-    with run_folder(out) as folder:
+    with run_folder(out, DRAW_COMMAND) as folder:
         write_csv(sheet, folder / "review.csv")
         write_xlsx({SHEET_NAME: (for_people(sheet), HEADINGS)}, folder / "review.xlsx",
                    editable={SHEET_NAME: list(ADVISER_COLUMNS)}, widths={SHEET_NAME: WIDTHS})
@@ -84,7 +69,7 @@ def write_extrapolation(out: Path, figures: pl.DataFrame, providers: pl.DataFram
                         details: pl.DataFrame, meta: OrderMeta, *, options: dict,
                         inputs: dict[str, tuple[Path, int]], results: dict) -> manifest.Manifest:
     """extrapolation.parquet, recovery_orders.csv/.xlsx/.html, report.html, manifest.json."""
-    with run_folder(out) as folder:
+    with run_folder(out, EXTRAPOLATE_COMMAND) as folder:
         write_parquet(figures.select(list(EXTRAPOLATION_SCHEMA)), folder / "extrapolation.parquet")
         write_csv(orders, folder / "recovery_orders.csv")
         write_xlsx({"Ordres de reversement": (orders, ORDER_HEADINGS)}, folder / "recovery_orders.xlsx",
