@@ -93,10 +93,18 @@ def test_sample_json_statuses():
     report = json.loads(result.stdout)
     files = by_role(report)
     assert report["valid"] is True
-    assert [f["role"] for f in report["files"]] == [*ROLES, "tariffs"]
+    assert [f["role"] for f in report["files"]] == [*ROLES, "authorizations", "tariffs"]
     assert {r: f["status"] for r, f in files.items()} == {
         "beneficiaries": "USABLE", "providers": "VALID", "invoices": "USABLE",
-        "contributions": "VALID", "remittances": "VALID", "tariffs": "VALID"}
+        "contributions": "VALID", "remittances": "VALID", "authorizations": "VALID", "tariffs": "VALID"}
+    # The sample's prior authorizations break no rule of the contract: unique ids,
+    # every required cell filled, validity ending on or after its start.
+    auths = sample_rows("authorizations")
+    assert files["authorizations"]["rows"] == len(auths) > 0
+    assert len({r["authorization_id"] for r in auths}) == len(auths)
+    assert all(r["authorization_id"] and r["beneficiary_id"] and r["act_code"] for r in auths)
+    assert all(date.fromisoformat("-".join(reversed(r["valid_to"].split("/"))))
+               >= date.fromisoformat("-".join(reversed(r["valid_from"].split("/")))) for r in auths)
     for role in ROLES:
         assert files[role]["path"] == str(SAMPLE / f"{role}.csv")
         assert files[role]["rows"] == len(sample_rows(role))

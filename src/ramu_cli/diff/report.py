@@ -12,10 +12,11 @@ from pathlib import Path
 import polars as pl
 from markupsafe import Markup
 
+from ramu_cli import french
 from ramu_cli.diff.compare import BY_ROW_ID, CHANGED, MAIN, ONLY_A, ONLY_B, OTHERS
 from ramu_cli.diff.sides import FILE_ROW, KEY, Side
 from ramu_cli.diff.summary import DiffSummary
-from ramu_cli.documents import french, svg
+from ramu_cli.documents import svg
 from ramu_cli.documents.render import ogd_label, reason_label, render
 from ramu_cli.documents.tables import FUNDER_FR, STATUS_FR
 from ramu_cli.io.xlsx import EXCEL_MAX_ROWS, write_xlsx

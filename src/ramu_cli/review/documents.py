@@ -17,7 +17,7 @@ from functools import cache
 import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ramu_cli.documents import french
+from ramu_cli import french
 from ramu_cli.documents.render import LEVEL_FR
 from ramu_cli.review.draw import CERTAINTY, SAMPLE, DrawParams
 

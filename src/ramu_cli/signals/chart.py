@@ -1,7 +1,7 @@
 """An inline SVG chart for one indicator: each flagged provider's value, its peers' median beside it.
 
 No script, no network, byte-stable (coordinates with one decimal). Texts come
-already formatted (documents.french) and are escaped here.
+already formatted (ramu_cli.french) and are escaped here.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 placed in the report template (`{{ signals_section }}`): a short ranked table
 of providers, one of beneficiaries, and a chart per indicator showing each
 flagged value beside its peers' median. Formatting goes through
-documents.french; the template is `signals/templates/signals_section.html`.
+ramu_cli.french; the template is `signals/templates/signals_section.html`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import polars as pl
 from jinja2 import ChoiceLoader, Environment, PackageLoader
 from markupsafe import Markup
 
-from ramu_cli.documents import french
+from ramu_cli import french
 from ramu_cli.documents.render import environment
 from ramu_cli.signals.chart import Row, label_width, median_chart
 from ramu_cli.signals.indicators import INDICATORS, PROVIDER_INDICATORS
