@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cache
 
 import polars as pl
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 
 from ramu_cli import french
 from ramu_cli.documents.render import LEVEL_FR
@@ -78,7 +78,11 @@ def _decimals(value: Decimal) -> int:
 
 @cache
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("ramu_cli.review", "templates"), autoescape=True,
+    # The review's own templates first, then the documents' (base.html and style.css
+    # are shared: a recovery order looks like every other ramu document).
+    loader = ChoiceLoader([PackageLoader("ramu_cli.review", "templates"),
+                           PackageLoader("ramu_cli.documents", "templates")])
+    env = Environment(loader=loader, autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters.update(fcfa=french.fcfa, date_fr=french.date_fr, month_title=french.month_title,
