@@ -78,7 +78,8 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
         check_lines(lines, result.input_rows)
         check_orders(lines, orders)
         # Signals only read the checked lines: they never change a decision or an amount.
-        signals = compute_signals(lines.lazy(), tariffs.policy.signals).collect()
+        # They are shown in the documents (report, signals.csv): not computed without them.
+        signals = compute_signals(lines.lazy(), tariffs.policy.signals).collect() if opts.documents else None
         bar.update(task, advance=1, description="Écriture des résultats")
         run = LiquidationRun(
             month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, orders=orders,
@@ -96,7 +97,7 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
             "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.run_id,
             "totals": run.totals, "anomalies": registry.anomalies.height, "orders": orders.height,
             "by_status": _summed(lines, "status"), "by_ogd": _summed(lines, "ogd"),
-            "outputs": sorted(man.outputs), "signals": signals.height}
+            "outputs": sorted(man.outputs), "signals": None if signals is None else signals.height}
 
 
 def _summed(lines: pl.DataFrame, key: str) -> list[dict]:
