@@ -68,7 +68,11 @@ def cross_line_flags(lines: pl.DataFrame, tariffs: Tariffs, ledger: pl.LazyFrame
 def decision_plan(lines: pl.LazyFrame, flags: pl.DataFrame, ctx: RuleContext) -> pl.LazyFrame:
     """The lazy plan of the line-level result (plus COVERAGE_CHECK for the caller), from the
     lines of ordinary_codes and the flags of cross_line_flags."""
-    frame = lines.join(flags.lazy(), on="row_id", how="left", maintain_order="left")
+    # Joined on the row_id column alone, then set beside the lines: an order-keeping join
+    # of the whole frame would gather every one of its columns.
+    flag_columns = lines.select("row_id").join(flags.lazy(), on="row_id", how="left",
+                                               maintain_order="left").drop("row_id")
+    frame = pl.concat([lines, flag_columns], how="horizontal")
     late = {code: REASONS[code](ctx) for code in CROSS_LINE}
     rejected = pl.col("_other_rejected") | pl.any_horizontal(list(late.values()))
     adjusted = {code: rule(ctx) & ~rejected for code, rule in ADJUSTMENTS.items()}
