@@ -55,6 +55,7 @@ from ramu_cli.liquidation.lookups import lookups as _lookups  # noqa: E402
 from ramu_cli.liquidation.orders import payment_orders as build_orders  # noqa: E402
 from ramu_cli.liquidation.pipeline import (  # noqa: E402
     COVERAGE_CHECK,
+    DECISION_INPUTS,
     cross_line_flags,
     decision_plan,
     last_day_of_month,
@@ -132,6 +133,7 @@ def decisions(batch: Path, tariffs_dir: Path, liquidation_date):
         coded = ordinary_codes(flagged.lazy(), registry, tariffs, ctx, authorizations).collect()
     with step("decisions", "R18/R16 cross-line flags"):
         flags = cross_line_flags(coded, tariffs, ledger)
+        coded = coded.select(DECISION_INPUTS)
     with step("decisions", "decision plan: masks, amounts, reasons"):
         df = decision_plan(coded.lazy(), flags, ctx).collect()
         del coded
