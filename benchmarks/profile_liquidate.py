@@ -35,7 +35,7 @@ import polars as pl  # noqa: E402
 
 from ramu_cli import __version__, manifest  # noqa: E402
 from ramu_cli.commands.common import resolve_month, resolve_tariffs  # noqa: E402
-from ramu_cli.contract import BENEFICIARIES, INVOICES, LIQUIDATION_COLUMNS, PROVIDERS  # noqa: E402
+from ramu_cli.contract import AUTHORIZATIONS, BENEFICIARIES, INVOICES, LIQUIDATION_COLUMNS, PROVIDERS  # noqa: E402
 from ramu_cli.documents import liquidation_report, notices, pain001, payment_orders  # noqa: E402
 from ramu_cli.documents.labels import (  # noqa: E402
     ORDER_HEADINGS,
@@ -49,12 +49,21 @@ from ramu_cli.io.readers import scan_batch_table  # noqa: E402
 from ramu_cli.io.writers import run_folder, write_csv  # noqa: E402
 from ramu_cli.io.xlsx import write_xlsx  # noqa: E402
 from ramu_cli.ledger import scan_ledger  # noqa: E402
+from ramu_cli.liquidation.authorizations import load_authorizations  # noqa: E402
 from ramu_cli.liquidation.invariants import check_lines, check_orders, check_written  # noqa: E402
 from ramu_cli.liquidation.lookups import lookups as _lookups  # noqa: E402
 from ramu_cli.liquidation.orders import payment_orders as build_orders  # noqa: E402
-from ramu_cli.liquidation.pipeline import COVERAGE_CHECK, decision_plan, last_day_of_month  # noqa: E402
+from ramu_cli.liquidation.pipeline import (  # noqa: E402
+    COVERAGE_CHECK,
+    DECISION_INPUTS,
+    cross_line_flags,
+    decision_plan,
+    last_day_of_month,
+    ordinary_codes,
+)
 from ramu_cli.liquidation.registry import ANOMALY_COLUMNS, load_registry  # noqa: E402
 from ramu_cli.liquidation.totals import totals  # noqa: E402
+from ramu_cli.rules import RuleContext  # noqa: E402
 from ramu_cli.rules.duplicates import duplicate_flags  # noqa: E402
 from ramu_cli.schemas import LIQUIDATION_SCHEMA, schema_problems  # noqa: E402
 from ramu_cli.tariffs import load_tariffs  # noqa: E402
@@ -110,6 +119,8 @@ def decisions(batch: Path, tariffs_dir: Path, liquidation_date):
         scans = {t.role: scan_batch_table(batch, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
         registry = load_registry(scans["beneficiaries"], scans["providers"], liquidation_date)
         ledger = scan_ledger(None)
+        auth_scan = scan_batch_table(batch, AUTHORIZATIONS, required=False)
+        authorizations = load_authorizations(auth_scan)[0] if auth_scan is not None else None
     # liquidation.liquidate(), its three collects one by one
     with step("decisions", "read + type invoices"):
         typed = scans["invoices"].typed().collect()
@@ -117,11 +128,18 @@ def decisions(batch: Path, tariffs_dir: Path, liquidation_date):
     with step("decisions", "duplicate flags R09/R13/R14"):
         flagged = duplicate_flags(typed.lazy(), ledger).collect()
         del typed
-    with step("decisions", "lookups + rules + masks + amounts"):
-        df = decision_plan(flagged.lazy(), registry, tariffs, liquidation_date).collect()
+    ctx = RuleContext(tariffs.policy, liquidation_date)
+    with step("decisions", "lookups + ordinary rules (collect)"):
+        coded = ordinary_codes(flagged.lazy(), registry, tariffs, ctx, authorizations).collect()
+    with step("decisions", "R18/R16 cross-line flags"):
+        flags = cross_line_flags(coded, tariffs, ledger)
+        coded = coded.select(DECISION_INPUTS)
+    with step("decisions", "decision plan: masks, amounts, reasons"):
+        df = decision_plan(coded.lazy(), flags, ctx).collect()
+        del coded
     if PROBES:  # after the real step, so that its memory is not the probe's leftovers
         with step("decisions", "lookups alone (B, P, V, A, price, rate)", probe=True):
-            probe = _lookups(flagged.lazy(), registry, tariffs).collect()
+            probe = _lookups(flagged.lazy(), registry, tariffs, authorizations).collect()
             del probe
     del flagged
     with step("decisions", "coverage gap check, drop helpers"):

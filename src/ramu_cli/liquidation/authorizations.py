@@ -49,8 +49,10 @@ def load_authorizations(scan: TableScan | None) -> tuple[pl.DataFrame, pl.DataFr
     return usable, anomalies
 
 
-def join_authorizations(lines: pl.LazyFrame, usable: pl.DataFrame | None) -> pl.LazyFrame:
-    """The lines with Z's columns (Z_COLUMNS), null where Z is absent; same rows, same order.
+def join_authorizations(lines: pl.LazyFrame, usable: pl.DataFrame | None,
+                        maintain_order: bool = True) -> pl.LazyFrame:
+    """The lines with Z's columns (Z_COLUMNS), null where Z is absent; same rows, same order
+    (in any order with `maintain_order=False`, for a caller that sorts afterwards).
 
     Left join on authorization_id against the usable authorizations (unique ids,
     so no line is repeated); a line without authorization_id never matches.
@@ -58,4 +60,5 @@ def join_authorizations(lines: pl.LazyFrame, usable: pl.DataFrame | None) -> pl.
     auths = empty_authorizations() if usable is None else usable
     z = auths.lazy().select(
         "authorization_id", *[pl.col(c[2:]).alias(c) for c in Z_COLUMNS])
-    return lines.join(z, on="authorization_id", how="left", maintain_order="left")
+    return lines.join(z, on="authorization_id", how="left",
+                      maintain_order="left" if maintain_order else "none")

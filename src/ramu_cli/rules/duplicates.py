@@ -17,25 +17,41 @@ DUPLICATE_KEY = ["beneficiary_id", "provider_id", "act_code", "service_date"]
 R09_ORDER = ["submission_date", "provider_id", "invoice_id", "line_no", "row_id"]
 
 
+def _candidates(frame: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+    """The rows whose 64-bit hash of `key` is repeated: every row of a repeated key, and
+    (rarely) a few more whose hashes collide. Cheaper than grouping on the key's strings;
+    the exact rule then runs on these rows alone, so a collision changes nothing."""
+    return frame.filter(pl.struct(key).hash().is_duplicated())
+
+
 def repeated_line_key() -> pl.Expr:
-    """Every copy of a line key after the first, in file order (part of R14)."""
+    """Every copy of a line key after the first, in file order (validation's expression)."""
     return (pl.col("row_id") != pl.col("row_id").min().over(LINE_KEY)).fill_null(False)
 
 
-def r14_flag() -> pl.Expr:
+def repeated_line_key_rows(base: pl.LazyFrame) -> pl.LazyFrame:
+    """row_id of every copy of a line key after the first, in file order (part of R14):
+    repeated_line_key() on the candidate rows only."""
+    copies = _candidates(base.select("row_id", *LINE_KEY), LINE_KEY)
+    return copies.filter(pl.col("row_id") != pl.col("row_id").min().over(LINE_KEY)).select("row_id")
+
+
+def with_r14(base: pl.LazyFrame) -> pl.LazyFrame:
     # R14 Ligne illisible ou invalide: a cell breaks the contract, or the LINE_KEY
     # was already used by an earlier row of the file.
-    return pl.col("cell_fault") | repeated_line_key()
+    repeated = repeated_line_key_rows(base).collect().to_series()
+    return base.with_columns(r14=pl.col("cell_fault") | pl.col("row_id").is_in(repeated.implode()))
 
 
 def r09_rows(base: pl.LazyFrame) -> pl.LazyFrame:
     # R09 Doublon dans le lot: row_id of every row (without R14) that an earlier
     # copy (R09_ORDER) of its DUPLICATE_KEY precedes.
-    judged = base.filter(~pl.col("r14"))
+    judged = base.filter(~pl.col("r14")).select(*dict.fromkeys([*DUPLICATE_KEY, *R09_ORDER]))
+    judged = _candidates(judged, DUPLICATE_KEY)
     repeated = judged.group_by(DUPLICATE_KEY).agg(pl.len().alias("n")).filter(pl.col("n") > 1)
     copies = judged.join(repeated.select(DUPLICATE_KEY), on=DUPLICATE_KEY, how="semi")
     first = pl.col("row_id").sort_by(R09_ORDER).first().over(DUPLICATE_KEY)
-    return copies.filter(pl.col("row_id") != first).select("row_id", pl.lit(True).alias("r09"))
+    return copies.filter(pl.col("row_id") != first).select("row_id")
 
 
 def with_r13(base: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
@@ -52,14 +68,13 @@ def with_r13(base: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
 
 def duplicate_flags(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
     """The invoice rows with the whole-batch flags r14, r09 and r13 (R09 only among rows without R14)."""
-    base = invoices.with_columns(r14=r14_flag())
-    base = (base.join(r09_rows(base), on="row_id", how="left", maintain_order="left")
-            .with_columns(pl.col("r09").fill_null(False)))
-    return with_r13(base, ledger)
+    base = with_r14(invoices).collect().lazy()   # read twice below: computed once
+    r09 = r09_rows(base).collect().to_series()
+    return with_r13(base.with_columns(r09=pl.col("row_id").is_in(r09.implode())), ledger)
 
 
 def r09_duplicate_in_batch(ctx: RuleContext) -> pl.Expr:
-    # R09 Doublon dans le lot (flag computed by r09_rows).
+    # R09 Doublon dans le lot (flag computed by r09_rows, set by duplicate_flags).
     return pl.col("r09")
 
 
@@ -69,5 +84,5 @@ def r13_already_liquidated(ctx: RuleContext) -> pl.Expr:
 
 
 def r14_unreadable_or_invalid(ctx: RuleContext) -> pl.Expr:
-    # R14 Ligne illisible ou invalide (flag computed by r14_flag).
+    # R14 Ligne illisible ou invalide (flag computed by with_r14).
     return pl.col("r14")
