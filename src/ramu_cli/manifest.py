@@ -1,4 +1,4 @@
-"""manifest.json: a run folder's typed, versioned record — and `verify`.
+"""manifest.json: a run folder's typed, versioned record (`ramu verify` checks it: run_check.py).
 
 Modelled on DVC's `dvc.lock` (every input and output with its SHA-256, so a
 run folder can be re-checked later by `ramu verify`) and on dbt's artifacts
