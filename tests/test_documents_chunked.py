@@ -84,3 +84,34 @@ def test_payment_orders_are_split_one_file_per_ogd(tmp_path: Path) -> None:
         expected = orders.filter(pl.col("ogd") == f.stem)["order_no"].sort().to_list()
         assert numbers == expected, f.name  # each order once, in its OGD's file, by number
         assert f"1 / {len(expected)}</div>" in f.read_text(encoding="utf-8")
+
+
+def _decided_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: str, name: str) -> Path:
+    monkeypatch.setenv("RAMU_PARQUET_ROW_GROUP_SIZE", "250")
+    monkeypatch.setenv("RAMU_CHUNK_ROWS", chunk)
+    out = tmp_path / name
+    _liquidate(out)
+    return out
+
+
+@pytest.mark.parametrize("chunk", ["250", "750"])
+def test_lines_decided_chunk_by_chunk_give_the_files_of_one_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  chunk: str) -> None:
+    # 3 000 lines in 12 or 4 chunks against the whole month in one: every file the same, byte for byte
+    # (R09 copies, R18 intervals and R16 caps span chunks: they are judged over the whole batch).
+    whole = _decided_across_chunks(tmp_path, monkeypatch, "1000000", "whole")
+    chunked = _decided_across_chunks(tmp_path, monkeypatch, chunk, "chunked")
+    lines = pl.read_parquet(whole / "liquidation.parquet")
+    codes = set(lines["reasons"].explode().drop_nulls().to_list())
+    assert {"R09", "R16", "R18", "A03"} <= codes
+    dup_rows = lines.filter(pl.col("reasons").list.contains("R09"))["row_id"].to_list()
+    assert len({(r - 1) // int(chunk) for r in dup_rows}) > 1   # the sample's R09 lines fall in several chunks
+    assert _files(chunked) == _files(whole)
+    import pyarrow.parquet as pq
+    assert pq.ParquetFile(chunked / "liquidation.parquet").metadata.num_row_groups == 12
+
+
+def test_the_work_folder_is_removed_after_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _decided_across_chunks(tmp_path, monkeypatch, "500", "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]       # no .out.work-* nor .out.tmp-*
+    assert (out / "liquidation.parquet").exists()

@@ -317,6 +317,7 @@ def test_validate_refuses_a_coverage_gap_a_line_needs(batch, tmp_path):
     liquidated = ramu("liquidate", batch, "--out", tmp_path / "o", "--tariffs", tariffs, "--json")
     assert liquidated.exit_code == 3
     assert {p["code"] for p in one_json(liquidated)["problems"]} == {"coverage_rate_missing"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lot", "tarifs"]   # no OUT_DIR, no work folder left
     # Before: exit 0, the tariff folder UTILISABLE (the gap listed, but the batch said usable).
     result = ramu("validate", batch, "--tariffs", tariffs, "--json")
     assert result.exit_code == 3

@@ -42,7 +42,14 @@ def _lines(**changes) -> pl.DataFrame:
 
 
 def test_sound_lines_pass():
-    check_lines(_lines(), 2)
+    check_lines(_lines(), 0, 2)
+
+
+def test_a_later_chunk_is_checked_against_its_own_rows():
+    # The chunk of rows 11 and 12 (offset 10): in order there; out of order for the first chunk.
+    check_lines(_lines(row_id=[11, 12]), 10, 2)
+    with pytest.raises(InvariantError, match="ordre"):
+        check_lines(_lines(row_id=[11, 12]), 0, 2)
 
 
 @pytest.mark.parametrize("changes, words", [
@@ -53,19 +60,19 @@ def test_sound_lines_pass():
 ])
 def test_broken_lines_raise_exit_4(changes, words):
     with pytest.raises(InvariantError) as err:
-        check_lines(_lines(**changes), 2)
+        check_lines(_lines(**changes), 0, 2)
     assert err.value.exit_code == 4 and words in err.value.message
 
 
 def test_row_count_must_match_input():
     with pytest.raises(InvariantError, match="2 lignes liquidées pour 3"):
-        check_lines(_lines(), 3)
+        check_lines(_lines(), 0, 3)
 
 
 def test_orders_must_carry_the_payable():
     orders = pl.DataFrame({"order_no": ["OP-1"], "payable": [699]})
     with pytest.raises(InvariantError, match=r"\(699\) ≠ total payable des lignes \(700\)"):
-        check_orders(_lines(), orders)
+        check_orders(_lines().lazy(), orders)
 
 
 def _batch(write_batch, folder, providers=None):

@@ -243,7 +243,7 @@ def test_every_fault_code_is_injected_at_realistic_rates(tmp_path):
     authorizations = load_authorizations(scan_table(result.files["authorizations"], AUTHORIZATIONS))
     assert authorizations[1].is_empty()        # every authorization written is usable
     lines = liquidate(scan_table(result.files["invoices"], INVOICES), registry,
-                      tariffs, None, day, authorizations[0]).lines
+                      tariffs, None, day, authorizations[0], work=tmp_path).lines.collect()
     found = lines.select(pl.col("reasons").explode()).to_series().drop_nulls().value_counts()
     found = dict(zip(found["reasons"], found["count"], strict=True))
     assert found == {code: n for code, n in result.faults.items() if n}

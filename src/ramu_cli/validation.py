@@ -159,6 +159,7 @@ def _missing_in_a_started_set(reports: list[FileReport], batch_dir: Path) -> Non
 def _gaps_a_line_needs(report: ValidationReport, batch_dir: Path, tariffs: Path, today: date) -> None:
     """A coverage gap stops `liquidate` when a line with no R code needs the rate: run the
     decisions (nothing written) to know, and mark the tariff folder INVALID when one does."""
+    from ramu_cli.io.parts import work_folder
     from ramu_cli.liquidation.pipeline import liquidate
     from ramu_cli.liquidation.registry import load_registry
 
@@ -166,7 +167,8 @@ def _gaps_a_line_needs(report: ValidationReport, batch_dir: Path, tariffs: Path,
              for role in COMMAND_ROLES["liquidate"]}
     registry = load_registry(scans["beneficiaries"], scans["providers"], today)
     try:
-        liquidate(scans["invoices"], registry, load_tariffs(tariffs), None, today)
+        with work_folder() as work:
+            liquidate(scans["invoices"], registry, load_tariffs(tariffs), None, today, work=work)
     except InputError as exc:
         tariff_report = report.files[-1]
         tariff_report.status = "INVALID"

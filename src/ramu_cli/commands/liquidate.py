@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,15 +25,17 @@ from ramu_cli.commands.common import (
 from ramu_cli.contract import AUTHORIZATIONS, BENEFICIARIES, INVOICES, PROVIDERS
 from ramu_cli.documents.labels import STATUS_PLURAL_FR
 from ramu_cli.french import count_fr, fcfa, month_title
+from ramu_cli.io.parts import work_folder
 from ramu_cli.io.readers import scan_batch_table
+from ramu_cli.io.writers import check_replaceable
 from ramu_cli.liquidation.authorizations import load_authorizations
-from ramu_cli.liquidation.invariants import check_lines, check_orders
+from ramu_cli.liquidation.invariants import check_orders
 from ramu_cli.liquidation.orders import payment_orders
 from ramu_cli.liquidation.pipeline import last_day_of_month, liquidate
 from ramu_cli.liquidation.registry import load_registry
 from ramu_cli.liquidation.totals import totals
 from ramu_cli.signals import compute_signals
-from ramu_cli.tariffs import load_tariffs
+from ramu_cli.tariffs import Tariffs, load_tariffs
 
 HELP = (
     "Liquide les lignes de factures d'un mois : chaque ligne devient PAYÉE, RÉDUITE ou REJETÉE avec ses "
@@ -55,44 +58,49 @@ class RunOptions:
 
 
 def _run(opts: RunOptions, as_json: bool) -> dict:
-    from ramu_cli.ledger import open_ledger
-    from ramu_cli.liquidation.outputs import LiquidationRun, write_run
-
     with progress(not as_json) as bar:
         task = bar.add_task("Lecture des tarifs et du registre", total=4)
         tariffs = load_tariffs(opts.tariffs)
-        scans = {t.role: scan_batch_table(opts.batch_dir, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
-        registry = load_registry(scans["beneficiaries"], scans["providers"], opts.liquidation_date)
-        auth_scan = scan_batch_table(opts.batch_dir, AUTHORIZATIONS, required=False)
-        authorizations, auth_anomalies = load_authorizations(auth_scan)
-        if auth_scan is not None:   # its unusable rows go to anomalies.csv with the registry's
-            scans["authorizations"] = auth_scan
-            registry = replace(registry, anomalies=pl.concat([registry.anomalies, auth_anomalies]))
-        ledger = open_ledger(opts.ledger)   # checked against its journal (ledger.jsonl) first
-        bar.update(task, advance=1, description="Liquidation des lignes")
-        result = liquidate(scans["invoices"], registry, tariffs, ledger.lines, opts.liquidation_date,
-                           authorizations if auth_scan is not None else None)
-        lines = result.lines
-        run_totals = totals(lines.lazy())     # summed in Int128: exit 4 before any Int64 sum could wrap
-        orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
-        check_lines(lines, result.input_rows)
-        check_orders(lines, orders)
-        # Signals only read the checked lines: they never change a decision or an amount.
-        # They are shown in the documents (report, signals.csv): not computed without them.
-        signals = compute_signals(lines.lazy(), tariffs.policy.signals).collect() if opts.documents else None
-        bar.update(task, advance=1, description="Écriture des résultats")
-        run = LiquidationRun(
-            month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, orders=orders,
-            registry=registry, tariffs=tariffs, totals=run_totals,
-            options={"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
-                     "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
-                     "batch_dir": str(opts.batch_dir),
-                     # Recorded only when left out, so a default run's manifest is unchanged.
-                     **({} if opts.documents else {"documents": False})},
-            inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()},
-            signals=signals, ledger_head=ledger.head, documents=opts.documents)
-        man = write_run(opts.out, run, lambda: bar.update(task, advance=1, description="Documents"))
-        bar.update(task, advance=1)
+        check_replaceable(opts.out.resolve(), "liquidate")   # before the work, not after it
+        with work_folder(opts.out) as work:
+            return _liquidate_into(opts, tariffs, work, lambda text: bar.update(task, advance=1, description=text))
+
+
+def _liquidate_into(opts: RunOptions, tariffs: Tariffs, work: Path, step: Callable[[str], object]) -> dict:
+    from ramu_cli.ledger import open_ledger
+    from ramu_cli.liquidation.outputs import LiquidationRun, write_run
+
+    scans = {t.role: scan_batch_table(opts.batch_dir, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
+    registry = load_registry(scans["beneficiaries"], scans["providers"], opts.liquidation_date)
+    auth_scan = scan_batch_table(opts.batch_dir, AUTHORIZATIONS, required=False)
+    authorizations, auth_anomalies = load_authorizations(auth_scan)
+    if auth_scan is not None:   # its unusable rows go to anomalies.csv with the registry's
+        scans["authorizations"] = auth_scan
+        registry = replace(registry, anomalies=pl.concat([registry.anomalies, auth_anomalies]))
+    ledger = open_ledger(opts.ledger)   # checked against its journal (ledger.jsonl) first
+    step("Liquidation des lignes")
+    result = liquidate(scans["invoices"], registry, tariffs, ledger.lines, opts.liquidation_date,
+                       authorizations if auth_scan is not None else None, work=work)
+    lines = result.lines        # read from the work folder's parts, never whole in memory
+    run_totals = totals(lines)  # summed in Int128: exit 4 before any Int64 sum could wrap
+    orders = payment_orders(lines, registry.providers, tariffs.policy, opts.month, opts.liquidation_date)
+    check_orders(lines, orders)
+    # Signals only read the checked lines: they never change a decision or an amount.
+    # They are shown in the documents (report, signals.csv): not computed without them.
+    signals = compute_signals(lines, tariffs.policy.signals).collect() if opts.documents else None
+    step("Écriture des résultats")
+    run = LiquidationRun(
+        month=opts.month, liquidation_date=opts.liquidation_date, lines=lines, input_rows=result.input_rows,
+        orders=orders, registry=registry, tariffs=tariffs, totals=run_totals,
+        options={"month": opts.month, "liquidation_date": opts.liquidation_date.isoformat(),
+                 "tariffs": str(opts.tariffs), "ledger": str(opts.ledger) if opts.ledger else None,
+                 "batch_dir": str(opts.batch_dir),
+                 # Recorded only when left out, so a default run's manifest is unchanged.
+                 **({} if opts.documents else {"documents": False})},
+        inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()},
+        signals=signals, ledger_head=ledger.head, documents=opts.documents)
+    man = write_run(opts.out, run, lambda: step("Documents"))
+    step("Terminé")
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),
             "liquidation_date": opts.liquidation_date.isoformat(), "run_id": man.run_id,
             "totals": run.totals, "anomalies": registry.anomalies.height, "orders": orders.height,
@@ -100,9 +108,9 @@ def _run(opts: RunOptions, as_json: bool) -> dict:
             "outputs": sorted(man.outputs), "signals": None if signals is None else signals.height}
 
 
-def _summed(lines: pl.DataFrame, key: str) -> list[dict]:
+def _summed(lines: pl.LazyFrame, key: str) -> list[dict]:
     return (lines.group_by(key).agg(pl.len().alias("lines"), pl.col("billed").sum(), pl.col("payable").sum())
-            .sort(key, nulls_last=True).to_dicts())
+            .sort(key, nulls_last=True).collect().to_dicts())
 
 
 def _print_summary(summary: dict) -> None:

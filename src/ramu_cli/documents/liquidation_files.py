@@ -35,7 +35,7 @@ class DataTables:
     rows: dict[str, int]       # file name -> row count, for the manifest
 
 
-def write_data_files(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,
+def write_data_files(folder: Path, lines: pl.LazyFrame | pl.DataFrame, orders: pl.DataFrame,
                      registry: Registry) -> DataTables:
     """payment_orders.csv, rejections.csv, anomalies.csv: what a re-run or an audit script reads."""
     orders = orders_table(orders)
@@ -49,7 +49,7 @@ def write_data_files(folder: Path, lines: pl.DataFrame, orders: pl.DataFrame,
                                            "anomalies.csv": registry.anomalies.height})
 
 
-def write_people_documents(folder: Path, lines: pl.DataFrame, data: DataTables, registry: Registry,
+def write_people_documents(folder: Path, lines: pl.LazyFrame | pl.DataFrame, data: DataTables, registry: Registry,
                            meta: dict, signals: pl.DataFrame | None = None,
                            thresholds: SignalThresholds | None = None) -> dict[str, int]:
     """Workbooks, report, printable orders, pain.001, notices and signals; their row counts.

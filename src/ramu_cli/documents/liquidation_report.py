@@ -144,7 +144,7 @@ def _charts(by_ogd, by_level, by_category, reasons, top) -> dict:
     }
 
 
-def render_liquidation_report(lines: pl.DataFrame, orders: pl.DataFrame, providers: pl.DataFrame,
+def render_liquidation_report(lines: pl.LazyFrame | pl.DataFrame, orders: pl.DataFrame, providers: pl.DataFrame,
                               registered: dict[str, int], meta: dict, signals_section: str | None = None) -> str:
     """The run's report.html (str). `lines` carries `level` and `category` joined by the engine;
     `signals_section` is the rendered "Signaux à examiner" section (signals.report), placed last."""

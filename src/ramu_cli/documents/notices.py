@@ -90,7 +90,7 @@ def _per_provider(picked: pl.DataFrame) -> pl.DataFrame:
                  .unique().sort().alias("cap_years")))
 
 
-def rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta: dict
+def rejection_notices(lines: pl.LazyFrame | pl.DataFrame, providers: pl.DataFrame, meta: dict
                       ) -> Iterator[tuple[str, str]]:
     """(provider_id, notice HTML) for every provider with a REJECTED or REDUCED line, by provider_id.
 
@@ -123,6 +123,6 @@ def rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta: dict
                 contest_days=contest_days, contest_deadline=deadline)
 
 
-def render_rejection_notices(lines: pl.DataFrame, providers: pl.DataFrame, meta: dict) -> dict[str, str]:
+def render_rejection_notices(lines: pl.LazyFrame | pl.DataFrame, providers: pl.DataFrame, meta: dict) -> dict[str, str]:
     """provider_id -> notice HTML, every notice at once (for tests and small runs)."""
     return dict(rejection_notices(lines, providers, meta))

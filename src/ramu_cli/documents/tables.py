@@ -39,16 +39,16 @@ def reason_labels(reasons: pl.Expr) -> pl.Expr:
         REASON_LABELS, return_dtype=pl.String)).list.join(" ; ")
 
 
-def rejections_table(lines: pl.DataFrame, providers: pl.DataFrame) -> pl.DataFrame:
+def rejections_table(lines: pl.LazyFrame | pl.DataFrame, providers: pl.DataFrame) -> pl.DataFrame:
     """Every REJECTED or REDUCED line, by provider then file order, reasons spelt out."""
-    names = providers.select("provider_id", pl.col("name").alias("provider_name"))
-    picked = lines.filter(pl.col("status") != "PAID")
+    names = providers.lazy().select("provider_id", pl.col("name").alias("provider_name"))
+    picked = lines.lazy().filter(pl.col("status") != "PAID")
     return (picked.join(names, on="provider_id", how="left", maintain_order="left")
             .with_columns(status=pl.col("status").replace_strict(STATUS_FR, return_dtype=pl.String),
                           reason_labels=reason_labels(pl.col("reasons")),
                           reasons=pl.col("reasons").list.join(" "))
             .sort("provider_id", "row_id", nulls_last=True)
-            .select(list(REJECTION_HEADINGS)))
+            .select(list(REJECTION_HEADINGS)).collect())
 
 
 def french_values(df: pl.DataFrame) -> pl.DataFrame:

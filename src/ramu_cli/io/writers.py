@@ -112,7 +112,7 @@ def run_folder(out_dir: Path, command: str | None = None, inputs: tuple[Path, ..
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     except OSError as exc:
-        raise _write_failed(out_dir, exc) from exc
+        raise write_failed(out_dir, exc) from exc
     scratch.register(tmp)
     try:
         yield tmp
@@ -123,7 +123,7 @@ def run_folder(out_dir: Path, command: str | None = None, inputs: tuple[Path, ..
         _swap(tmp, out_dir)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise _write_failed(out_dir, exc) from exc
+        raise write_failed(out_dir, exc) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -151,7 +151,7 @@ def _swap(tmp: Path, out_dir: Path) -> None:
         scratch.forget(old)
 
 
-def _write_failed(out_dir: Path, exc: OSError) -> OutputError:
+def write_failed(out_dir: Path, exc: OSError) -> OutputError:
     reason = {errno.ENOSPC: "le disque est plein", errno.EROFS: "le système de fichiers est en lecture seule",
               errno.EACCES: "permission refusée", errno.EPERM: "permission refusée",
               errno.EDQUOT: "le quota disque est atteint"}.get(exc.errno or 0, exc.strerror or str(exc))
@@ -177,6 +177,12 @@ def row_group_size() -> int:
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Byte-identical on any machine: one chunk, fixed row groups, fixed compression."""
     df.rechunk().write_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
+
+
+def sink_parquet(frame: pl.LazyFrame, path: Path) -> None:
+    """A result too large to hold, streamed to Parquet. Byte-identical on any machine as long
+    as what it reads has row groups of row_group_size() (io.parts writes them so)."""
+    frame.sink_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
 
 
 def _text_cells(df: pl.DataFrame) -> pl.DataFrame:

@@ -18,12 +18,14 @@ from ramu_cli.schemas import LIQUIDATION_SCHEMA, schema_problems
 AMOUNTS = ["billed", "payable", "copay", "disallowed", "allowed"]
 
 
-def check_lines(lines: pl.DataFrame, input_rows: int) -> None:
-    """One row per input row, in order; billed = payable + copay + disallowed, all ≥ 0."""
-    if lines.height != input_rows:
-        raise InvariantError(f"{lines.height} lignes liquidées pour {input_rows} lignes de factures.")
+def check_lines(lines: pl.DataFrame, offset: int, expected_rows: int) -> None:
+    """A chunk of decided lines: its input rows, in order (row_id offset+1 … offset+n);
+    billed = payable + copay + disallowed, all ≥ 0; the pandera contract."""
+    if lines.height != expected_rows:
+        raise InvariantError(f"{lines.height} lignes liquidées pour {expected_rows} lignes de factures "
+                             f"(à partir de la ligne {offset + 1}).")
     if lines.height and not lines.select(
-            (pl.col("row_id") == pl.int_range(1, pl.len() + 1)).all()).item():
+            (pl.col("row_id") == pl.int_range(offset + 1, offset + pl.len() + 1)).all()).item():
         raise InvariantError("Les lignes liquidées ne suivent pas l'ordre du fichier (row_id 1..n).")
     broken = lines.lazy().filter(
         (pl.col("billed") != pl.col("payable") + pl.col("copay") + pl.col("disallowed"))
@@ -40,9 +42,10 @@ def check_lines(lines: pl.DataFrame, input_rows: int) -> None:
                              failures[:20])
 
 
-def check_orders(lines: pl.DataFrame, orders: pl.DataFrame) -> None:
+def check_orders(lines: pl.LazyFrame, orders: pl.DataFrame) -> None:
     """Payment orders carry exactly the payable of the lines that are paid."""
-    expected = int(lines.select(pl.col("payable").filter(pl.col("status") != "REJECTED").sum()).item() or 0)
+    paid = pl.col("payable").filter(pl.col("status") != "REJECTED").cast(pl.Int128).sum()
+    expected = int(lines.select(paid).collect().item() or 0)
     got = int(orders["payable"].sum() or 0)
     if expected != got:
         raise InvariantError(f"Total des ordres de paiement ({got}) ≠ total payable des lignes ({expected}).")

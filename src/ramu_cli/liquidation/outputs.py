@@ -1,8 +1,9 @@
 """The folder of a liquidation run: liquidation.parquet, the documents, the manifest.
 
 Everything is written into a temporary folder (io.writers.run_folder) that
-replaces OUT_DIR only once complete; liquidation.parquet is read back and its
-totals compared with the run's before any document is written.
+replaces OUT_DIR only once complete; liquidation.parquet is streamed from the
+decided parts, read back and its totals compared with the run's before any
+document is written.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import polars as pl
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.documents.liquidation_files import write_data_files, write_people_documents
-from ramu_cli.io.writers import run_folder, write_parquet
+from ramu_cli.io.writers import run_folder, sink_parquet
 from ramu_cli.liquidation.invariants import check_written
 from ramu_cli.liquidation.registry import Registry
 from ramu_cli.tariffs import Tariffs
@@ -31,7 +32,8 @@ class LiquidationRun:
 
     month: str
     liquidation_date: date
-    lines: pl.DataFrame
+    lines: pl.LazyFrame        # the decided lines (LiquidationResult.lines), read from the work folder
+    input_rows: int
     orders: pl.DataFrame
     registry: Registry
     tariffs: Tariffs
@@ -64,7 +66,7 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
     """
     with run_folder(out, "liquidate") as folder:
         parquet = folder / LIQUIDATION_FILE
-        write_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # fixed row groups
+        sink_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # streamed, fixed row groups
         check_written(parquet, run.totals)
         documents_next()
         data = write_data_files(folder, run.lines, run.orders, run.registry)
@@ -72,7 +74,7 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
         if run.documents:
             output_rows.update(write_people_documents(folder, run.lines, data, run.registry, _meta(run, parquet),
                                                       run.signals, run.tariffs.policy.signals))
-        output_rows[LIQUIDATION_FILE] = run.lines.height
+        output_rows[LIQUIDATION_FILE] = run.input_rows
         man = manifest.build_manifest(
             command="liquidate", tool_version=__version__, options=run.options,
             tariffs_digest=run.tariffs.digest, inputs=run.inputs, folder=folder,

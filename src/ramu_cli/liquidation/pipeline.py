@@ -13,20 +13,23 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
 from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.errors import InputError, Problem
+from ramu_cli.io.parts import chunks, scan_parts, sink_part, write_part
 from ramu_cli.io.readers import TableScan
 from ramu_cli.liquidation import amounts
 from ramu_cli.liquidation.codes import mask, with_reason_lists
+from ramu_cli.liquidation.invariants import check_lines
 from ramu_cli.liquidation.lookups import lookups
 from ramu_cli.liquidation.registry import Registry
 from ramu_cli.rules import ADJUSTMENTS, CODES, CROSS_LINE, REASONS, RuleContext, ordinary_reason_rules
 from ramu_cli.rules.authorization import Z_MATCH, z_matches
-from ramu_cli.rules.duplicates import duplicate_flags
-from ramu_cli.rules.frequency import INPUT_COLUMNS, frequency_flags
+from ramu_cli.rules.duplicates import duplicate_marks, with_duplicate_flags
+from ramu_cli.rules.frequency import INPUT_COLUMNS, concerned, frequency_flags
 from ramu_cli.tariffs import Tariffs
 
 # Columns kept beside the contract's for documents (pyramid level, act category) and for
@@ -51,8 +54,15 @@ def last_day_of_month(month: str) -> date:
 
 @dataclass
 class LiquidationResult:
-    lines: pl.DataFrame        # LIQUIDATION_COLUMNS + EXTRA_COLUMNS, in input order
+    """The decided lines, kept in the run's work folder (never whole in memory)."""
+
+    parts: list[Path]          # LIQUIDATION_COLUMNS + EXTRA_COLUMNS, chunk by chunk, in input order
     input_rows: int
+
+    @property
+    def lines(self) -> pl.LazyFrame:
+        """Every decided line, read lazily from the parts."""
+        return scan_parts(self.parts)
 
 
 def ordinary_codes(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs, ctx: RuleContext,
@@ -64,13 +74,15 @@ def ordinary_codes(flagged: pl.LazyFrame, registry: Registry, tariffs: Tariffs, 
         _mask=partial, **{Z_MATCH: z_matches()}).with_columns(_other_rejected=pl.col("_mask") != 0)
 
 
-def cross_line_flags(lines: pl.DataFrame, tariffs: Tariffs, ledger: pl.LazyFrame | None) -> pl.DataFrame:
-    """frequency_flags over the lines no other code rejects (the rulebook's *eligible* rows)."""
-    interval_acts = (tariffs.acts.filter(pl.col("min_interval_days").is_not_null())["act_code"]
-                     .unique().to_list())
-    eligible = lines.lazy().filter(~pl.col("_other_rejected")).select(
-        [pl.col(c) for c in INPUT_COLUMNS])
-    return frequency_flags(eligible, ledger, interval_acts)
+def interval_acts(tariffs: Tariffs) -> list[str]:
+    """Acts that have a min_interval_days in some period of the tariff table (R18)."""
+    return tariffs.acts.filter(pl.col("min_interval_days").is_not_null())["act_code"].unique().sort().to_list()
+
+
+def cross_line_inputs(lines: pl.LazyFrame, acts: list[str]) -> pl.LazyFrame:
+    """What R18/R16 read of some lines: the rows no other code rejects (the rulebook's
+    *eligible* rows) of the acts these rules concern, their INPUT_COLUMNS."""
+    return lines.filter(~pl.col("_other_rejected") & concerned(acts)).select(INPUT_COLUMNS)
 
 
 def decision_plan(lines: pl.LazyFrame, flags: pl.DataFrame, ctx: RuleContext) -> pl.LazyFrame:
@@ -120,28 +132,55 @@ def _missing_rates(df: pl.DataFrame, tariffs: Tariffs, label: str) -> InputError
                       f"manquants à {tariffs.coverage_file.name} puis relancez. Rien n'a été écrit.", problems)
 
 
+def _decided_chunk(stage: Path, flags: pl.DataFrame, ctx: RuleContext, offset: int, length: int
+                   ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One chunk's result, checked (invariants.check_lines), and its lines lacking a coverage rate
+    (the run then stops on them, with the error that names the rates to add: not checked)."""
+    df = decision_plan(pl.scan_parquet(stage, glob=False), flags, ctx).collect()
+    gaps = df.filter(pl.col("coverage_missing")).select("row_id", "service_date", *COVERAGE_CHECK)
+    df = df.drop(COVERAGE_CHECK)
+    if gaps.is_empty():
+        check_lines(df, offset, length)
+    return df, gaps
+
+
 def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
               ledger: pl.LazyFrame | None, liquidation_date: date,
-              authorizations: pl.DataFrame | None = None) -> LiquidationResult:
-    """Run the plan; a missing coverage rate for a line that needs one stops the run.
+              authorizations: pl.DataFrame | None = None, *, work: Path) -> LiquidationResult:
+    """Decide every line, a chunk of rows at a time (io.parts), into parts in `work`.
+
+    1. the typed invoices are streamed to a work file (the input is parsed once);
+    2. the whole-batch part of R09/R13/R14 reads only their key columns (duplicate_marks);
+    3. per chunk: flags, lookups and ordinary codes; the lines R18/R16 read are kept aside;
+    4. R18/R16/A03 over those lines of the whole batch and the ledger (cross-line flags);
+    5. per chunk: amounts, status and reasons, checked, written as a part.
+    A missing coverage rate for a line that needs one stops the run, after step 5.
 
     `authorizations`: the usable rows of the batch's authorizations file
     (liquidation.authorizations.load_authorizations), None without the file."""
-    # Each stage is read several times by the next (R09 groups, distinct service
-    # dates, lookups): collected once, it is not computed again for each reader.
-    typed = invoices.typed().collect()
-    input_rows = typed.height
-    flagged = duplicate_flags(typed.lazy(), ledger).collect()
-    del typed  # flagged holds every column: keep one copy of the lines in memory
+    typed = pl.scan_parquet(sink_part(invoices.typed(), work / "typed.parquet"), glob=False)
+    input_rows = typed.select(pl.len()).collect().item()
+    marks = duplicate_marks(typed, ledger)
     ctx = RuleContext(tariffs.policy, liquidation_date)
-    # Collected once more: R18/R16 read the eligible lines, the decisions read them all.
-    lines = ordinary_codes(flagged.lazy(), registry, tariffs, ctx, authorizations).collect()
-    del flagged
-    flags = cross_line_flags(lines, tariffs, ledger)
-    lines = lines.select(DECISION_INPUTS)
-    df = decision_plan(lines.lazy(), flags, ctx).collect()
-    del lines
-    error = _missing_rates(df, tariffs, invoices.label)
+    acts = interval_acts(tariffs)
+    stages, eligible = [], []
+    for k, (offset, length) in enumerate(chunks(input_rows)):
+        # Collected: the lookups read the chunk twice (join keys, then the lines beside them).
+        flagged = with_duplicate_flags(typed.slice(offset, length), marks).collect()
+        lines = ordinary_codes(flagged.lazy(), registry, tariffs, ctx, authorizations).collect()
+        eligible.append(cross_line_inputs(lines.lazy(), acts).collect())
+        stages.append(write_part(lines.select(DECISION_INPUTS), work / f"stage-{k}.parquet"))
+        del flagged, lines
+    (work / "typed.parquet").unlink()
+    flags = frequency_flags(pl.concat(eligible).lazy(), ledger, acts)
+    del eligible
+    parts, gaps = [], []
+    for k, (stage, (offset, length)) in enumerate(zip(stages, chunks(input_rows), strict=True)):
+        df, missing = _decided_chunk(stage, flags, ctx, offset, length)
+        gaps.append(missing)
+        parts.append(write_part(df, work / f"decided-{k}.parquet"))
+        stage.unlink()
+    error = _missing_rates(pl.concat(gaps), tariffs, invoices.label)
     if error is not None:
         raise error
-    return LiquidationResult(lines=df.drop(COVERAGE_CHECK), input_rows=input_rows)
+    return LiquidationResult(parts=parts, input_rows=input_rows)

@@ -1,11 +1,15 @@
 """Duplicate codes: R09 (within the batch), R13 (ledger), R14 (unreadable or repeated key).
 
-They need whole-batch views (every copy of a key, the ledger), so they are
-computed here as flag columns `r09`, `r13` and `r14` before the other rules
-run (`duplicate_flags`); the reason expressions below then read the flags.
+They need whole-batch views (every copy of a key, the ledger). `duplicate_marks`
+reads only the key columns of the whole batch and keeps what it found small
+(the row_ids marked, the ledger's keys); `with_duplicate_flags` then sets the
+flag columns `r09`, `r13` and `r14` on any chunk of rows before the other rules
+run; the reason expressions below read the flags.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -36,13 +40,6 @@ def repeated_line_key_rows(base: pl.LazyFrame) -> pl.LazyFrame:
     return copies.filter(pl.col("row_id") != pl.col("row_id").min().over(LINE_KEY)).select("row_id")
 
 
-def with_r14(base: pl.LazyFrame) -> pl.LazyFrame:
-    # R14 Ligne illisible ou invalide: a cell breaks the contract, or the LINE_KEY
-    # was already used by an earlier row of the file.
-    repeated = repeated_line_key_rows(base).collect().to_series()
-    return base.with_columns(r14=pl.col("cell_fault") | pl.col("row_id").is_in(repeated.implode()))
-
-
 def r09_rows(base: pl.LazyFrame) -> pl.LazyFrame:
     # R09 Doublon dans le lot: row_id of every row (without R14) that an earlier
     # copy (R09_ORDER) of its DUPLICATE_KEY precedes.
@@ -54,23 +51,51 @@ def r09_rows(base: pl.LazyFrame) -> pl.LazyFrame:
     return copies.filter(pl.col("row_id") != first).select("row_id")
 
 
-def with_r13(base: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
-    # R13 Déjà liquidé: the ledger holds the LINE_KEY or the DUPLICATE_KEY.
+@dataclass
+class DuplicateMarks:
+    """What R09, R13 and R14 need from the whole batch and the ledger, kept small: the
+    row_ids R14 (repeated line key) and R09 mark, and the keys the ledger has seen."""
+
+    r14_copies: pl.Series
+    r09: pl.Series
+    ledger_lines: pl.DataFrame | None    # LINE_KEY, unique (None without a ledger)
+    ledger_dups: pl.DataFrame | None     # DUPLICATE_KEY, unique
+
+
+def duplicate_marks(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> DuplicateMarks:
+    """The whole-batch part of R09/R13/R14, read from the typed invoices' key columns only."""
+    copies = repeated_line_key_rows(invoices).collect()["row_id"]
+    base = invoices.select(*dict.fromkeys(["row_id", "cell_fault", *DUPLICATE_KEY, *R09_ORDER]))
+    r09 = r09_rows(base.with_columns(r14=_r14(copies))).collect()["row_id"]
     if ledger is None:
-        return base.with_columns(r13=pl.lit(False))
-    lines = ledger.select(LINE_KEY).unique().with_columns(pl.lit(True).alias("_line_seen"))
-    dups = ledger.select(DUPLICATE_KEY).unique().with_columns(pl.lit(True).alias("_dup_seen"))
-    return (base.join(lines, on=LINE_KEY, how="left", maintain_order="left")
-            .join(dups, on=DUPLICATE_KEY, how="left", maintain_order="left")
+        return DuplicateMarks(copies, r09, None, None)
+    seen = pl.collect_all([ledger.select(LINE_KEY).unique(), ledger.select(DUPLICATE_KEY).unique()])
+    return DuplicateMarks(copies, r09, seen[0], seen[1])
+
+
+def _r14(copies: pl.Series) -> pl.Expr:
+    # R14 Ligne illisible ou invalide: a cell breaks the contract, or the LINE_KEY
+    # was already used by an earlier row of the file.
+    return pl.col("cell_fault") | pl.col("row_id").is_in(copies.implode())
+
+
+def with_duplicate_flags(lines: pl.LazyFrame, marks: DuplicateMarks) -> pl.LazyFrame:
+    """Any rows of the batch (a chunk) with the flags r14, r09 and r13 of the whole batch."""
+    flagged = lines.with_columns(r14=_r14(marks.r14_copies), r09=pl.col("row_id").is_in(marks.r09.implode()))
+    if marks.ledger_lines is None or marks.ledger_dups is None:
+        return flagged.with_columns(r13=pl.lit(False))
+    # R13 Déjà liquidé: the ledger holds the LINE_KEY or the DUPLICATE_KEY.
+    seen_line = marks.ledger_lines.lazy().with_columns(pl.lit(True).alias("_line_seen"))
+    seen_dup = marks.ledger_dups.lazy().with_columns(pl.lit(True).alias("_dup_seen"))
+    return (flagged.join(seen_line, on=LINE_KEY, how="left", maintain_order="left")
+            .join(seen_dup, on=DUPLICATE_KEY, how="left", maintain_order="left")
             .with_columns(r13=(pl.col("_line_seen") | pl.col("_dup_seen")).fill_null(False))
             .drop("_line_seen", "_dup_seen"))
 
 
 def duplicate_flags(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
     """The invoice rows with the whole-batch flags r14, r09 and r13 (R09 only among rows without R14)."""
-    base = with_r14(invoices).collect().lazy()   # read twice below: computed once
-    r09 = r09_rows(base).collect().to_series()
-    return with_r13(base.with_columns(r09=pl.col("row_id").is_in(r09.implode())), ledger)
+    return with_duplicate_flags(invoices, duplicate_marks(invoices, ledger))
 
 
 def r09_duplicate_in_batch(ctx: RuleContext) -> pl.Expr:

@@ -108,15 +108,24 @@ def _pair_hash() -> pl.Expr:
     return pl.col("beneficiary_id").hash(1) ^ pl.col("act_code").hash(2)
 
 
-def _concerned_rows(eligible: pl.LazyFrame, interval_acts: Collection[str]) -> pl.DataFrame:
-    """Eligible rows of acts that have an interval (at any date) or a cap, collected once.
+def _timed(interval_acts: Collection[str]) -> pl.Expr:
+    return pl.col(K).is_not_null() | pl.col("act_code").is_in(list(interval_acts))
+
+
+def concerned(interval_acts: Collection[str]) -> pl.Expr:
+    """The rows these rules read: acts that have an interval (at any date) or a cap.
 
     Every row of an act with an interval takes part in R18's walk, even one
     whose act row at its date has none (it is kept and counts for the others).
     """
-    timed = pl.col(K).is_not_null() | pl.col("act_code").is_in(list(interval_acts))
+    return _timed(interval_acts) | pl.col(CAP).is_not_null()
+
+
+def _concerned_rows(eligible: pl.LazyFrame, interval_acts: Collection[str]) -> pl.DataFrame:
+    """Eligible rows `concerned` by these rules, collected once."""
+    timed = _timed(interval_acts)
     exempt = pl.col("emergency").fill_null(False) | pl.col(Z_MATCH).fill_null(False)
-    return (eligible.filter(timed | pl.col(CAP).is_not_null())
+    return (eligible.filter(concerned(interval_acts))
             .select(*INPUT_COLUMNS, _timed=timed, _exempt=exempt, _pair=_pair_hash())
             .collect())
 
