@@ -52,12 +52,6 @@ def write_part(df: pl.DataFrame, path: Path) -> Path:
     return path
 
 
-def sink_part(frame: pl.LazyFrame, path: Path) -> Path:
-    """A work file written by the streaming engine (the month is never held whole)."""
-    frame.sink_parquet(path, compression="uncompressed", statistics=False, row_group_size=row_group_size())
-    return path
-
-
 def scan_parts(paths: list[Path]) -> pl.LazyFrame:
     """The parts read as one frame, in their order."""
     return pl.concat([pl.scan_parquet(p, glob=False) for p in paths], how="vertical")

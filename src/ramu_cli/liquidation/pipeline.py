@@ -19,7 +19,7 @@ import polars as pl
 
 from ramu_cli.contract import LIQUIDATION_COLUMNS
 from ramu_cli.errors import InputError, Problem
-from ramu_cli.io.parts import chunks, scan_parts, sink_part, write_part
+from ramu_cli.io.parts import chunks, scan_parts, write_part
 from ramu_cli.io.readers import TableScan
 from ramu_cli.liquidation import amounts
 from ramu_cli.liquidation.codes import mask, with_reason_lists
@@ -149,16 +149,17 @@ def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
               authorizations: pl.DataFrame | None = None, *, work: Path) -> LiquidationResult:
     """Decide every line, a chunk of rows at a time (io.parts), into parts in `work`.
 
-    1. the typed invoices are streamed to a work file (the input is parsed once);
+    1. the rows are counted (Parquet: from its footer; CSV: a scan of the lines);
     2. the whole-batch part of R09/R13/R14 reads only their key columns (duplicate_marks);
-    3. per chunk: flags, lookups and ordinary codes; the lines R18/R16 read are kept aside;
+    3. per chunk (read from the input: Parquet and CSV scans skip to the chunk's rows):
+       flags, lookups and ordinary codes; the lines R18/R16 read are kept aside;
     4. R18/R16/A03 over those lines of the whole batch and the ledger (cross-line flags);
     5. per chunk: amounts, status and reasons, checked, written as a part.
     A missing coverage rate for a line that needs one stops the run, after step 5.
 
     `authorizations`: the usable rows of the batch's authorizations file
     (liquidation.authorizations.load_authorizations), None without the file."""
-    typed = pl.scan_parquet(sink_part(invoices.typed(), work / "typed.parquet"), glob=False)
+    typed = invoices.typed()
     input_rows = typed.select(pl.len()).collect().item()
     marks = duplicate_marks(typed, ledger)
     ctx = RuleContext(tariffs.policy, liquidation_date)
@@ -171,7 +172,6 @@ def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
         eligible.append(cross_line_inputs(lines.lazy(), acts).collect())
         stages.append(write_part(lines.select(DECISION_INPUTS), work / f"stage-{k}.parquet"))
         del flagged, lines
-    (work / "typed.parquet").unlink()
     flags = frequency_flags(pl.concat(eligible).lazy(), ledger, acts)
     del eligible
     parts, gaps = [], []

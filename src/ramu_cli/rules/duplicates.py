@@ -63,10 +63,18 @@ class DuplicateMarks:
 
 
 def duplicate_marks(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> DuplicateMarks:
-    """The whole-batch part of R09/R13/R14, read from the typed invoices' key columns only."""
-    copies = repeated_line_key_rows(invoices).collect()["row_id"]
-    base = invoices.select(*dict.fromkeys(["row_id", "cell_fault", *DUPLICATE_KEY, *R09_ORDER]))
-    r09 = r09_rows(base.with_columns(r14=_r14(copies))).collect()["row_id"]
+    """The whole-batch part of R09/R13/R14, kept small.
+
+    One pass hashes each row's LINE_KEY and DUPLICATE_KEY (nothing else is parsed); only
+    the rows whose hash is repeated (a few percent, `_candidates`) are then read in full,
+    `cell_fault` included, and the exact rules run on them alone."""
+    hashes = invoices.select("row_id", _line=pl.struct(LINE_KEY).hash(), _dup=pl.struct(DUPLICATE_KEY).hash())
+    hashes = hashes.collect(engine="streaming")
+    wanted = hashes.filter(pl.col("_line").is_duplicated() | pl.col("_dup").is_duplicated())
+    rows = (invoices.filter(pl.col("row_id").is_in(wanted["row_id"].implode()))
+            .select(*dict.fromkeys(["row_id", "cell_fault", *LINE_KEY, *DUPLICATE_KEY, *R09_ORDER])).collect())
+    copies = repeated_line_key_rows(rows.lazy()).collect()["row_id"]
+    r09 = r09_rows(rows.lazy().with_columns(r14=_r14(copies))).collect()["row_id"]
     if ledger is None:
         return DuplicateMarks(copies, r09, None, None)
     seen = pl.collect_all([ledger.select(LINE_KEY).unique(), ledger.select(DUPLICATE_KEY).unique()])
