@@ -68,8 +68,8 @@ def duplicate_marks(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> Dupl
     One pass hashes each row's LINE_KEY and DUPLICATE_KEY (nothing else is parsed); only
     the rows whose hash is repeated (a few percent, `_candidates`) are then read in full,
     `cell_fault` included, and the exact rules run on them alone."""
-    hashes = invoices.select("row_id", _line=pl.struct(LINE_KEY).hash(), _dup=pl.struct(DUPLICATE_KEY).hash())
-    hashes = hashes.collect(engine="streaming")
+    hashes = (invoices.select("row_id", _line=pl.struct(LINE_KEY).hash(), _dup=pl.struct(DUPLICATE_KEY).hash())
+              .collect(engine="streaming"))
     wanted = hashes.filter(pl.col("_line").is_duplicated() | pl.col("_dup").is_duplicated())
     rows = (invoices.filter(pl.col("row_id").is_in(wanted["row_id"].implode()))
             .select(*dict.fromkeys(["row_id", "cell_fault", *LINE_KEY, *DUPLICATE_KEY, *R09_ORDER])).collect())
