@@ -1,5 +1,6 @@
 """Issue 11, real processes of the installed `ramu`: the same bytes whatever the number of
-threads, and a clean end on SIGINT, SIGTERM and SIGHUP."""
+threads, a clean end on SIGINT, SIGTERM and SIGHUP, and (issue 9) no half-written folder
+whenever SIGKILL strikes."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def test_identical_bytes_at_1_and_16_threads(batch, tmp_path, command):
     for threads in (1, 16):
         out = tmp_path / f"t{threads}"
         proc = run([command, batch, "--out", out], env={"POLARS_MAX_THREADS": str(threads),
-                                                         "RAMU_PARQUET_ROW_GROUP_SIZE": "4000"})
+                                                         "RAMU_PARQUET_ROW_GROUP_SIZE": "4000",
+                                                         "RAMU_CHUNK_ROWS": "12000"})   # 3 chunks
         assert proc.returncode == 0, proc.stderr
         outs.append(_files(out))
     assert outs[0].keys() == outs[1].keys()
@@ -85,3 +87,25 @@ def test_interrupted_run_cleans_up_and_keeps_the_earlier_output(batch, tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scratch", "sorties"]
     assert list(scratch.iterdir()) == []
     assert _files(out) == earlier
+
+
+def test_sigkill_at_any_moment_leaves_a_whole_output_or_the_earlier_one(batch, tmp_path):
+    # SIGKILL cannot be caught: nothing is cleaned up by the process. OUT_DIR must still be
+    # the earlier output or the new one, whole (`ramu verify` accepts it), never a mix or
+    # nothing; the hidden folders the killed run left are removed by the next run.
+    out = tmp_path / "sorties"
+    assert run(["liquidate", batch, "--out", out, "--no-documents"]).returncode == 0
+    earlier = _files(out)
+    for delay in (0.4, 0.8, 1.2, 1.6, 2.0, 2.5, 3.0, 4.0):
+        proc = subprocess.Popen([RAMU, "liquidate", str(batch), "--out", str(out), "--json"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait(timeout=60)
+        verified = run(["verify", out, "--json"])
+        assert verified.returncode == 0, (delay, verified.stdout)
+        assert json.loads(verified.stdout)["differences"] == []
+        if "report.html" not in {p.name for p in out.iterdir()}:   # not replaced yet: the earlier run
+            assert _files(out) == earlier
+    assert run(["liquidate", batch, "--out", out]).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sorties"]   # the killed runs' folders swept

@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from ramu_cli.io import scratch
-from ramu_cli.io.writers import row_group_size, write_failed
+from ramu_cli.io.writers import leftover_prefix, row_group_size, sweep_leftovers, write_failed
 
 # Rows per chunk: about 400 MiB of working memory per million rows in the decision step.
 # RAMU_CHUNK_ROWS (a positive integer) overrides it; tests force tiny chunks with it.
@@ -64,7 +64,8 @@ def work_folder(near: Path | None = None) -> Iterator[Path]:
         if near is not None:
             parent = near.resolve().parent
             parent.mkdir(parents=True, exist_ok=True)
-            path = Path(tempfile.mkdtemp(prefix=f".{near.name}.work-", dir=parent))
+            sweep_leftovers(near.resolve())
+            path = Path(tempfile.mkdtemp(prefix=leftover_prefix(near.resolve(), "work"), dir=parent))
         else:
             path = Path(tempfile.mkdtemp(prefix="ramu-work-"))
     except OSError as exc:

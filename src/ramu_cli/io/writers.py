@@ -7,10 +7,14 @@ half-written. Files are deterministic: the same frame gives the same bytes.
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import glob
 import json
 import os
+import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,7 +114,8 @@ def run_folder(out_dir: Path, command: str | None = None, inputs: tuple[Path, ..
     check_replaceable(out_dir, command, inputs)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        sweep_leftovers(out_dir)
+        tmp = Path(tempfile.mkdtemp(prefix=leftover_prefix(out_dir, "tmp"), dir=out_dir.parent))
     except OSError as exc:
         raise write_failed(out_dir, exc) from exc
     scratch.register(tmp)
@@ -131,12 +136,52 @@ def run_folder(out_dir: Path, command: str | None = None, inputs: tuple[Path, ..
         scratch.forget(tmp)
 
 
+def leftover_prefix(out_dir: Path, kind: str) -> str:
+    """Name prefix of a run's hidden folder beside OUT_DIR (`tmp`: the output being written,
+    `work`: the work files, `old`: the previous output being replaced), with the process id."""
+    return f".{out_dir.name}.{kind}-{os.getpid()}-"
+
+
+def sweep_leftovers(out_dir: Path) -> None:
+    """Remove the hidden folders a killed run (SIGKILL, power cut) left beside OUT_DIR: those
+    of a process that no longer runs. A run that is still going keeps its own."""
+    pattern = re.compile(rf"\.{re.escape(out_dir.name)}\.(?:tmp|work|old)-(\d+)-")
+    for path in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.*-*"):
+        found = pattern.match(path.name)
+        if found and not _running(int(found.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True      # exists, owned by someone else
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where unavailable.
+    OUT_DIR is then never missing, even if the process is killed during the swap."""
+    rename = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None) if sys.platform == "linux" else None
+    if rename is None:
+        return False
+    at_cwd, exchange = -100, 2
+    return rename(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), exchange) == 0
+
+
 def _swap(tmp: Path, out_dir: Path) -> None:
-    """Move the finished folder into place; a signal waits for both renames (scratch.swap_lock)."""
+    """Move the finished folder into place; a signal waits for the renames (scratch.swap_lock)."""
     with scratch.swap_lock:
+        if out_dir.exists() and _exchange(tmp, out_dir):
+            # tmp now holds the previous output (still registered: removed if a signal comes now).
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
         old = None
         if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+            old = Path(tempfile.mkdtemp(prefix=leftover_prefix(out_dir, "old"), dir=out_dir.parent))
             os.replace(out_dir, old)
             scratch.register(old)            # removed even if a signal ends the process now
         try:
