@@ -4,8 +4,10 @@ read → flag duplicates (R09, R13, R14: rules.duplicates) → look up B, V, A,
 price, coverage and the authorization Z at the service date (lookups) → every
 code a line gets on its own (rules) → R18, then R16/A03, on the lines no other
 code rejects, over the batch and the ledger (rules.frequency) → A01–A03 and
-amounts (amounts) → status and reasons. Polars plans; the only Python loop is
-R18's walk over the few lines two of which are closer than the interval.
+amounts (amounts) → status and reasons. Polars plans each step; Python loops
+only over chunks of rows (io.parts: the month is never held whole, see
+`liquidate`) and in R18's walk over the few lines two of which are closer than
+the interval.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The rules read one frame per invoice line: the invoice columns, the
 beneficiary B (`b_*`, with the principal's rights `b_p_rights_*`), the
 provider V (`v_*`), the act A (`a_*`), `price` (the price row at V's level),
 `age` (rules.common.age_in_full_years), the flags `r09`, `r13`, `r14`
-(rules.duplicates.duplicate_flags), the authorization Z (`z_*`) and, for the
+(rules.duplicates.with_duplicate_flags), the authorization Z (`z_*`) and, for the
 codes judged last (CROSS_LINE, A03), the columns `r18`, `r16`, `a03` and
 `cap_remaining` that the pipeline joins from rules.frequency.frequency_flags. Each rule is a function of the run's
 RuleContext returning a boolean expression, true only where the code applies

@@ -101,21 +101,16 @@ def with_duplicate_flags(lines: pl.LazyFrame, marks: DuplicateMarks) -> pl.LazyF
             .drop("_line_seen", "_dup_seen"))
 
 
-def duplicate_flags(invoices: pl.LazyFrame, ledger: pl.LazyFrame | None) -> pl.LazyFrame:
-    """The invoice rows with the whole-batch flags r14, r09 and r13 (R09 only among rows without R14)."""
-    return with_duplicate_flags(invoices, duplicate_marks(invoices, ledger))
-
-
 def r09_duplicate_in_batch(ctx: RuleContext) -> pl.Expr:
-    # R09 Doublon dans le lot (flag computed by r09_rows, set by duplicate_flags).
+    # R09 Doublon dans le lot (flag computed by r09_rows, set by with_duplicate_flags).
     return pl.col("r09")
 
 
 def r13_already_liquidated(ctx: RuleContext) -> pl.Expr:
-    # R13 Déjà liquidé dans un lot précédent (flag computed by with_r13).
+    # R13 Déjà liquidé dans un lot précédent (flag set by with_duplicate_flags from the ledger keys of duplicate_marks).
     return pl.col("r13")
 
 
 def r14_unreadable_or_invalid(ctx: RuleContext) -> pl.Expr:
-    # R14 Ligne illisible ou invalide (flag computed by with_r14).
+    # R14 Ligne illisible ou invalide (flag set by with_duplicate_flags: cell_fault, or a copy found by duplicate_marks).
     return pl.col("r14")
