@@ -107,10 +107,12 @@ def r09_duplicate_in_batch(ctx: RuleContext) -> pl.Expr:
 
 
 def r13_already_liquidated(ctx: RuleContext) -> pl.Expr:
-    # R13 Déjà liquidé dans un lot précédent (flag set by with_duplicate_flags from the ledger keys of duplicate_marks).
+    # R13 Déjà liquidé dans un lot précédent (flag set by with_duplicate_flags from the
+    # ledger keys that duplicate_marks read).
     return pl.col("r13")
 
 
 def r14_unreadable_or_invalid(ctx: RuleContext) -> pl.Expr:
-    # R14 Ligne illisible ou invalide (flag set by with_duplicate_flags: cell_fault, or a copy found by duplicate_marks).
+    # R14 Ligne illisible ou invalide (flag set by with_duplicate_flags: cell_fault, or a
+    # copy of a line key found by duplicate_marks).
     return pl.col("r14")
