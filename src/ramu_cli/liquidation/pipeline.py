@@ -26,7 +26,7 @@ from ramu_cli.io.readers import TableScan
 from ramu_cli.liquidation import amounts
 from ramu_cli.liquidation.codes import mask, with_reason_lists
 from ramu_cli.liquidation.invariants import check_lines
-from ramu_cli.liquidation.lookups import lookups
+from ramu_cli.liquidation.lookups import beneficiary_rows, lookups, with_beneficiary
 from ramu_cli.liquidation.registry import Registry
 from ramu_cli.rules import ADJUSTMENTS, CODES, CROSS_LINE, REASONS, RuleContext, ordinary_reason_rules
 from ramu_cli.rules.authorization import Z_MATCH, z_matches
@@ -153,6 +153,7 @@ def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
 
     1. the rows are counted (Parquet: from its footer; CSV: a scan of the lines);
     2. the whole-batch part of R09/R13/R14 reads only their key columns (duplicate_marks);
+       each line's row in the registry of beneficiaries is found (one join for the batch);
     3. per chunk (read from the input: Parquet and CSV scans skip to the chunk's rows):
        flags, lookups and ordinary codes; the lines R18/R16 read are kept aside;
     4. R18/R16/A03 over those lines of the whole batch and the ledger (cross-line flags);
@@ -164,12 +165,14 @@ def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
     typed = invoices.typed()
     input_rows = typed.select(pl.len()).collect().item()
     marks = duplicate_marks(typed, ledger)
+    ben_rows = beneficiary_rows(typed, registry)
     ctx = RuleContext(tariffs.policy, liquidation_date)
     acts = interval_acts(tariffs)
     stages, eligible = [], []
     for k, (offset, length) in enumerate(chunks(input_rows)):
         # Collected: the lookups read the chunk twice (join keys, then the lines beside them).
         flagged = with_duplicate_flags(typed.slice(offset, length), marks).collect()
+        flagged = with_beneficiary(flagged, registry, ben_rows.slice(offset, length))
         lines = ordinary_codes(flagged.lazy(), registry, tariffs, ctx, authorizations).collect()
         eligible.append(cross_line_inputs(lines.lazy(), acts).collect())
         stages.append(write_part(lines.select(DECISION_INPUTS), work / f"stage-{k}.parquet"))
