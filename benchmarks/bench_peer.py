@@ -232,6 +232,29 @@ def plot(points: list[dict], png: Path) -> None:
     print(f"courbe : {png}")
 
 
+TARGETS = "2 M : avec documents ≤ 1,0 × le pair (mur) et RSS ≤ le pair ; sans documents ≤ 0,6 × ; " \
+          "10 M : RSS ≤ 3 Gio et mur ≤ 5,5 × le mur de ramu à 2 M"
+
+
+def print_targets(points: list[dict]) -> None:
+    """The issue's targets, read from the recorded points (same-size runs were made side by side)."""
+    at = {(p["lines"], p["variant"]): p for p in points}
+    print(f"\nCibles ({TARGETS})")
+    for variant in ("ramu", "ramu --no-documents"):
+        for lines in (2_000_000, 10_000_000):
+            mine, peer = at.get((lines, variant)), at.get((lines, "peer"))
+            if not mine:
+                continue
+            text = f"  {variant:<22}{lines:>12,} : {mine['seconds']:7.2f} s, {mine['rss_mib']:6,} Mio"
+            if peer:
+                text += (f" — mur / pair {mine['seconds'] / peer['seconds']:.2f}, "
+                         f"RSS / pair {mine['rss_mib'] / peer['rss_mib']:.2f}")
+            two = at.get((2_000_000, variant))
+            if lines == 10_000_000 and two:
+                text += f" — mur / mur à 2 M {mine['seconds'] / two['seconds']:.2f}"
+            print(text)
+
+
 def scale(args: argparse.Namespace, ramu: str, no_docs: bool) -> None:
     today = date.today().isoformat()
     for millions in args.sizes:
@@ -251,6 +274,7 @@ def scale(args: argparse.Namespace, ramu: str, no_docs: bool) -> None:
         if args.clean:
             for out in ("out-ramu", "out-ramu-nodocs", "out-peer"):
                 shutil.rmtree(outs / out, ignore_errors=True)
+    print_targets(json.loads(args.json.read_text()))
 
 
 def main() -> None:
@@ -276,6 +300,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.plot_only:
         plot(json.loads(args.json.read_text()), args.png)
+        print_targets(json.loads(args.json.read_text()))
         return
     if not args.peer.exists():
         sys.exit(f"pair introuvable : {args.peer} (option --peer)")
