@@ -115,3 +115,43 @@ def test_the_work_folder_is_removed_after_the_run(tmp_path: Path, monkeypatch: p
     out = _decided_across_chunks(tmp_path, monkeypatch, "500", "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]       # no .out.work-* nor .out.tmp-*
     assert (out / "liquidation.parquet").exists()
+
+
+def test_chunked_decisions_equal_the_whole_frame_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The month decided in 12 chunks against the same plan run on the whole frame at once, as
+    # the pipeline did before it worked in chunks: every row, every column, the extras too.
+    from datetime import date
+
+    from ramu_cli.contract import AUTHORIZATIONS, BENEFICIARIES, INVOICES, PROVIDERS
+    from ramu_cli.io.readers import scan_batch_table
+    from ramu_cli.liquidation import pipeline
+    from ramu_cli.liquidation.authorizations import load_authorizations
+    from ramu_cli.liquidation.lookups import beneficiary_rows, with_beneficiary
+    from ramu_cli.liquidation.registry import load_registry
+    from ramu_cli.rules import RuleContext
+    from ramu_cli.rules.duplicates import duplicate_marks, with_duplicate_flags
+    from ramu_cli.rules.frequency import frequency_flags
+    from ramu_cli.tariffs import load_tariffs
+
+    monkeypatch.setenv("RAMU_PARQUET_ROW_GROUP_SIZE", "250")
+    monkeypatch.setenv("RAMU_CHUNK_ROWS", "250")
+    day = date(2026, 10, 31)
+    tariffs = load_tariffs(TARIFFS)
+    scans = {t.role: scan_batch_table(SAMPLE, t) for t in (BENEFICIARIES, PROVIDERS, INVOICES)}
+    registry = load_registry(scans["beneficiaries"], scans["providers"], day)
+    authorizations = load_authorizations(scan_batch_table(SAMPLE, AUTHORIZATIONS, required=False))[0]
+    chunked = pipeline.liquidate(scans["invoices"], registry, tariffs, None, day, authorizations, work=tmp_path)
+    assert len(chunked.parts) == 12
+
+    typed = scans["invoices"].typed()
+    whole = with_duplicate_flags(typed, duplicate_marks(typed, None)).collect()
+    whole = with_beneficiary(whole, registry, beneficiary_rows(typed, registry))
+    ctx = RuleContext(tariffs.policy, day)
+    lines = pipeline.ordinary_codes(whole.lazy(), registry, tariffs, ctx, authorizations).collect()
+    acts = pipeline.interval_acts(tariffs)
+    flags = frequency_flags(pipeline.cross_line_inputs(lines.lazy(), acts), None, acts)
+    expected = (pipeline.decision_plan(lines.select(pipeline.DECISION_INPUTS).lazy(), flags, ctx).collect()
+                .drop(pipeline.COVERAGE_CHECK))
+    got = chunked.lines.collect()
+    assert got.height == expected.height == 3000
+    assert got.equals(expected)
