@@ -9,7 +9,7 @@ document is written.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +17,8 @@ import polars as pl
 
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
-from ramu_cli.documents.liquidation_files import write_data_files, write_people_documents
+from ramu_cli.documents.liquidation_files import document_workers, write_data_files, write_people_documents
+from ramu_cli.io.pool import Pool
 from ramu_cli.io.writers import run_folder, sink_parquet
 from ramu_cli.liquidation.invariants import check_written
 from ramu_cli.liquidation.registry import Registry
@@ -45,6 +46,8 @@ class LiquidationRun:
     # --ledger or for an empty ledger): the manifest's `ledger_head`.
     ledger_head: str = ""
     documents: bool = True     # False: data files only (--no-documents)
+    # The parts `lines` is read from (LiquidationResult.parts): what a document worker reads.
+    parts: list[Path] = field(default_factory=list)
 
 
 def _meta(run: LiquidationRun, parquet: Path) -> dict:
@@ -64,16 +67,19 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
     Without documents (run.documents False) the folder holds the data files only:
     liquidation.parquet, payment_orders.csv, rejections.csv, anomalies.csv, manifest.json.
     """
-    with run_folder(out, "liquidate") as folder:
+    source = run.parts or run.lines
+    workers = document_workers(run.input_rows, source) if run.documents else 0
+    # The workers start now: they import ramu while liquidation.parquet is written.
+    with run_folder(out, "liquidate") as folder, Pool(workers) as pool:
         parquet = folder / LIQUIDATION_FILE
         sink_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # streamed, fixed row groups
         check_written(parquet, run.totals)
         documents_next()
-        data = write_data_files(folder, run.lines, run.orders, run.registry)
-        output_rows = dict(data.rows)
         if run.documents:
-            output_rows.update(write_people_documents(folder, run.lines, data, run.registry, _meta(run, parquet),
-                                                      run.signals, run.tariffs.policy.signals))
+            output_rows = write_people_documents(folder, source, run.orders, run.registry, _meta(run, parquet),
+                                                 run.signals, run.tariffs.policy.signals, pool)
+        else:
+            output_rows = dict(write_data_files(folder, run.lines, run.orders, run.registry).rows)
         output_rows[LIQUIDATION_FILE] = run.input_rows
         man = manifest.build_manifest(
             command="liquidate", tool_version=__version__, options=run.options,

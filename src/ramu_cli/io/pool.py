@@ -1,0 +1,158 @@
+"""Independent jobs of a run shared between this process and a few worker processes.
+
+Why processes: writing a national month's documents is mostly single-threaded
+Python (templates, XML); a second process puts it on the second core.
+
+How, and why each choice:
+- workers are *spawned*, never forked: a fork of a process running polars'
+  thread pool can deadlock;
+- the pool is started before the jobs are known (`start`), so the workers
+  import ramu while this process still writes liquidation.parquet;
+- this process takes part: jobs are handed out largest first, one at a time,
+  to whichever is free, the main process included (list scheduling);
+- a job's exception is raised here as it is (same exit code as in-process);
+  the other workers are then killed and waited for before it propagates, so
+  nothing is written once the run folder is being removed;
+- on SIGINT/SIGTERM/SIGHUP, io.scratch kills and waits for the workers before
+  removing the temporary folders; a worker also dies with this process (Linux:
+  PR_SET_PDEATHSIG) and ignores SIGINT (a Ctrl-C reaches the whole process group:
+  this process ends the run).
+
+RAMU_DOCUMENT_WORKERS (0, 1, 2…) forces the number of worker processes; unset,
+the caller decides from the size of the run (`workers_for`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from ramu_cli.io import scratch
+
+WORKERS_ENV = "RAMU_DOCUMENT_WORKERS"
+MAX_WORKERS = 4
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def workers_for(rows: int, min_rows: int) -> int:
+    """Worker processes for a run of `rows` lines: RAMU_DOCUMENT_WORKERS if set, else one per
+    spare core (at most MAX_WORKERS) when the run has at least `min_rows` lines, else none."""
+    value = os.environ.get(WORKERS_ENV, "").strip()
+    if value.isdigit():
+        return min(int(value), MAX_WORKERS)
+    if rows < min_rows:
+        return 0
+    return min(available_cores() - 1, MAX_WORKERS)
+
+
+@dataclass
+class Job:
+    """One independent job: `fn(*args)`, importable by name (a worker imports it)."""
+
+    name: str
+    fn: Callable[..., Any]
+    args: tuple
+    cost: float = 1.0      # relative cost: larger jobs are handed out first
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start: ignore SIGINT, and end when the parent ends (Linux), even by SIGKILL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with suppress(Exception):
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)      # PR_SET_PDEATHSIG
+    if os.getppid() != parent:                                # the parent ended before prctl
+        os._exit(1)
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+class Pool:
+    """Worker processes for one run's jobs: `start`, then `run`, then `close` (or a `with` block)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def start(self) -> Pool:
+        """Spawn the workers now, so they import while this process still works."""
+        if self.workers > 0 and self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent, initargs=(os.getpid(),))
+            scratch.register_stopper(self.kill)
+            for _ in range(self.workers):
+                self._executor.submit(_ready)
+        return self
+
+    def __enter__(self) -> Pool:
+        return self.start()
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.kill()
+
+    def run(self, jobs: Sequence[Job]) -> list[Any]:
+        """Every job's result, in the order of `jobs`; the first exception met is raised."""
+        if self._executor is None:
+            return [job.fn(*job.args) for job in jobs]
+        order = sorted(range(len(jobs)), key=lambda k: -jobs[k].cost)
+        results: list[Any] = [None] * len(jobs)
+        running: dict[Future, int] = {}
+        try:
+            while order or running:
+                while order and len(running) < self.workers:
+                    k = order.pop(0)
+                    running[self._executor.submit(jobs[k].fn, *jobs[k].args)] = k
+                if order:                       # this process takes the next job itself
+                    k = order.pop(0)
+                    results[k] = jobs[k].fn(*jobs[k].args)
+                done, _ = wait(running, timeout=0 if order else None, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results[running.pop(future)] = future.result()
+        except BaseException:
+            self.kill()
+            raise
+        return results
+
+    def close(self) -> None:
+        """The workers' normal end, once every job is done."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        scratch.forget_stopper(self.kill)
+
+    def kill(self) -> None:
+        """Kill the workers and wait for them: once it returns, no worker writes anything."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            # The executor keeps its processes in `_processes` (no public kill before Python 3.14).
+            processes = list(getattr(executor, "_processes", {}).values())
+            for process in processes:
+                with suppress(Exception):
+                    process.kill()
+            for process in processes:
+                with suppress(Exception):
+                    process.join(10)
+            with suppress(Exception):
+                executor.shutdown(wait=False, cancel_futures=True)
+        scratch.forget_stopper(self.kill)
