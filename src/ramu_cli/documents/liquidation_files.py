@@ -69,6 +69,11 @@ def document_workers(rows: int, source: LinesSource) -> int:
     return pool.workers_for(rows, POOL_MIN_LINES) if isinstance(source, list) and source else 0
 
 
+def document_pool(rows: int, source: LinesSource) -> pool.Pool:
+    """The pool for a run's documents (maybe without workers); its workers import this module as they start."""
+    return pool.Pool(document_workers(rows, source), modules=(__name__,))
+
+
 def write_people_documents(folder: Path, source: LinesSource, orders: pl.DataFrame, registry: Registry,
                            meta: dict, signals: pl.DataFrame | None = None,
                            thresholds: SignalThresholds | None = None,

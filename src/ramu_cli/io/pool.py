@@ -24,6 +24,7 @@ the caller decides from the size of the run (`workers_for`).
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import signal
@@ -68,8 +69,9 @@ class Job:
     cost: float = 1.0      # relative cost: larger jobs are handed out first
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker start: ignore SIGINT, and end when the parent ends (Linux), even by SIGKILL."""
+def _start_worker(parent: int, modules: tuple[str, ...]) -> None:
+    """Worker start: ignore SIGINT, end when the parent ends (Linux), even by SIGKILL; then
+    import `modules` (the jobs' own), so the first job does not wait for them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         with suppress(Exception):
@@ -78,6 +80,8 @@ def _die_with_parent(parent: int) -> None:
             libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)      # PR_SET_PDEATHSIG
     if os.getppid() != parent:                                # the parent ended before prctl
         os._exit(1)
+    for module in modules:
+        importlib.import_module(module)
 
 
 def _ready() -> int:
@@ -87,8 +91,9 @@ def _ready() -> int:
 class Pool:
     """Worker processes for one run's jobs: `start`, then `run`, then `close` (or a `with` block)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, modules: tuple[str, ...] = ()):
         self.workers = workers
+        self.modules = modules      # imported by each worker as it starts
         self._executor: ProcessPoolExecutor | None = None
 
     def start(self) -> Pool:
@@ -96,7 +101,7 @@ class Pool:
         if self.workers > 0 and self._executor is None:
             self._executor = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_die_with_parent, initargs=(os.getpid(),))
+                initializer=_start_worker, initargs=(os.getpid(), self.modules))
             scratch.register_stopper(self.kill)
             for _ in range(self.workers):
                 self._executor.submit(_ready)

@@ -17,7 +17,7 @@ import polars as pl
 
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
-from ramu_cli.documents.liquidation_files import document_workers, write_data_files, write_people_documents
+from ramu_cli.documents.liquidation_files import document_pool, write_data_files, write_people_documents
 from ramu_cli.io.pool import Pool
 from ramu_cli.io.writers import run_folder, sink_parquet
 from ramu_cli.liquidation.invariants import check_written
@@ -68,9 +68,9 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
     liquidation.parquet, payment_orders.csv, rejections.csv, anomalies.csv, manifest.json.
     """
     source = run.parts or run.lines
-    workers = document_workers(run.input_rows, source) if run.documents else 0
-    # The workers start now: they import ramu while liquidation.parquet is written.
-    with run_folder(out, "liquidate") as folder, Pool(workers) as pool:
+    # The workers (on a large month) start now: they import ramu while liquidation.parquet is written.
+    with run_folder(out, "liquidate") as folder, \
+            (document_pool(run.input_rows, source) if run.documents else Pool(0)) as pool:
         parquet = folder / LIQUIDATION_FILE
         sink_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # streamed, fixed row groups
         check_written(parquet, run.totals)
