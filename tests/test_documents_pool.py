@@ -90,7 +90,7 @@ def test_a_job_error_is_raised_as_in_process_and_the_workers_are_stopped(tmp_pat
     assert [p.as_dict() for p in caught.value.problems] == [
         {"code": "unreadable_cell", "file": "providers.csv", "column": "provider_id", "row": 7, "value": None,
          "message": "illisible"}]
-    assert all(not p.is_alive() for p in processes)
+    assert len(processes) == workers and all(pool.ended(p) for p in processes)
     assert the_pool.kill not in scratch._stoppers
 
 

@@ -29,10 +29,12 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass
+from multiprocessing import connection
 from typing import Any
 
 from ramu_cli.io import scratch
@@ -155,9 +157,26 @@ class Pool:
             for process in processes:
                 with suppress(Exception):
                     process.kill()
-            for process in processes:
-                with suppress(Exception):
-                    process.join(10)
+            _wait_ended(processes)
             with suppress(Exception):
                 executor.shutdown(wait=False, cancel_futures=True)
         scratch.forget_stopper(self.kill)
+
+
+def ended(process: Any) -> bool:
+    """True once the process has ended (its sentinel is ready), whichever thread reaps it: the
+    executor's own thread may join it too, and then `is_alive()` can answer before it knows."""
+    try:
+        return bool(connection.wait([process.sentinel], timeout=0))
+    except (OSError, ValueError):   # sentinel closed: the process was joined and closed
+        return True
+
+
+def _wait_ended(processes: list, timeout: float = 10.0) -> None:
+    """Wait (at most `timeout` seconds) until every process has ended."""
+    deadline = time.monotonic() + timeout
+    waiting = [p for p in processes if not ended(p)]
+    while waiting and time.monotonic() < deadline:
+        with suppress(OSError, ValueError):
+            connection.wait([p.sentinel for p in waiting], timeout=max(0.0, deadline - time.monotonic()))
+        waiting = [p for p in waiting if not ended(p)]
