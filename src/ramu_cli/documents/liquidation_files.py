@@ -74,27 +74,43 @@ def document_pool(rows: int, source: LinesSource) -> pool.Pool:
     return pool.Pool(document_workers(rows, source), modules=(__name__,))
 
 
+def begin_documents(folder: Path, source: LinesSource, registry: Registry, workers: pool.Pool) -> list[pool.Job]:
+    """The jobs that need nothing of the run but its lines (not the run id of liquidation.parquet),
+    handed to a worker at once: rejections.csv and rejections.xlsx are written while this
+    process writes liquidation.parquet. Pass them to write_people_documents (`begun`)."""
+    providers = _providers(registry)
+    begun = [pool.Job("rejections", rejections_job, (folder, source, providers), 2.3)]
+    for job in begun:
+        workers.begin(job)
+    return begun
+
+
+def _providers(registry: Registry) -> pl.DataFrame:
+    return registry.providers.select("provider_id", "name", "level", "region")
+
+
 def write_people_documents(folder: Path, source: LinesSource, orders: pl.DataFrame, registry: Registry,
                            meta: dict, signals: pl.DataFrame | None = None,
                            thresholds: SignalThresholds | None = None,
-                           workers: pool.Pool | None = None) -> dict[str, int]:
+                           workers: pool.Pool | None = None, begun: list[pool.Job] | None = None) -> dict[str, int]:
     """Every file of a run with documents but liquidation.parquet and the manifest; row counts.
 
     The data files of write_data_files, plus workbooks, report, printable orders,
     pain.001, notices and signals, written by independent jobs: in this process
     and, given a started `workers` pool, in its worker processes too. Each job
     writes its own files, so the bytes never depend on who wrote them.
+    `begun` are the jobs of begin_documents (the rejections), else they are made here.
     `signals` (compute_signals, collected) gives signals.csv and the report's
     "Signaux à examiner" section; None leaves both out."""
     orders = orders_table(orders)
     write_csv(orders, folder / "payment_orders.csv")
     write_csv(registry.anomalies.select(ANOMALY_COLUMNS), folder / "anomalies.csv")
-    providers = registry.providers.select("provider_id", "name", "level", "region")
+    providers = _providers(registry)
     registered = dict(registry.beneficiaries.group_by("ogd").len().iter_rows())
     # Seconds each took in-process on a 2 000 000-line month: the largest jobs are handed out
-    # first, each to whichever process is free (on 2 cores: rejections to the worker, notices,
-    # report and orders here).
-    jobs = [pool.Job("rejections", rejections_job, (folder, source, providers), 2.3),
+    # first, each to whichever process is free (on 2 cores: the rejections, begun early, and
+    # the report in the worker; notices and orders here).
+    jobs = [*(begun or [pool.Job("rejections", rejections_job, (folder, source, providers), 2.3)]),
             pool.Job("notices", notices_job, (folder, source, providers, meta), 1.3),
             pool.Job("orders", orders_job, (folder, orders, meta), 0.5),
             pool.Job("report", report_job, (folder, source, orders, providers, registered, meta, signals,

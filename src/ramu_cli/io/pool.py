@@ -97,6 +97,7 @@ class Pool:
         self.workers = workers
         self.modules = modules      # imported by each worker as it starts
         self._executor: ProcessPoolExecutor | None = None
+        self._begun: dict[int, Future] = {}     # id(job) -> its future, for jobs begun early
 
     def start(self) -> Pool:
         """Spawn the workers now, so they import while this process still works."""
@@ -118,13 +119,19 @@ class Pool:
         else:
             self.kill()
 
+    def begin(self, job: Job) -> None:
+        """Hand `job` to a worker now, before `run` (which then collects it): a job that does
+        not wait for what this process still has to do. Without workers it waits for `run`."""
+        if self._executor is not None:
+            self._begun[id(job)] = self._executor.submit(job.fn, *job.args)
+
     def run(self, jobs: Sequence[Job]) -> list[Any]:
         """Every job's result, in the order of `jobs`; the first exception met is raised."""
         if self._executor is None:
             return [job.fn(*job.args) for job in jobs]
-        order = sorted(range(len(jobs)), key=lambda k: -jobs[k].cost)
+        running = {self._begun.pop(id(job)): k for k, job in enumerate(jobs) if id(job) in self._begun}
+        order = sorted((k for k in range(len(jobs)) if k not in running.values()), key=lambda k: -jobs[k].cost)
         results: list[Any] = [None] * len(jobs)
-        running: dict[Future, int] = {}
         try:
             while order or running:
                 while order and len(running) < self.workers:

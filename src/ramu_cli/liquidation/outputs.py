@@ -3,7 +3,8 @@
 Everything is written into a temporary folder (io.writers.run_folder) that
 replaces OUT_DIR only once complete; liquidation.parquet is streamed from the
 decided parts, read back and its totals compared with the run's before any
-document is written.
+document that shows the run id is written (a worker may write the rejections'
+files meanwhile: if the check fails, the folder is removed with them).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ import polars as pl
 
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
-from ramu_cli.documents.liquidation_files import document_pool, write_data_files, write_people_documents
+from ramu_cli.documents.liquidation_files import (
+    begin_documents,
+    document_pool,
+    write_data_files,
+    write_people_documents,
+)
 from ramu_cli.io.pool import Pool
 from ramu_cli.io.writers import run_folder, sink_parquet
 from ramu_cli.liquidation.invariants import check_written
@@ -71,13 +77,15 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
     # The workers (on a large month) start now: they import ramu while liquidation.parquet is written.
     with run_folder(out, "liquidate") as folder, \
             (document_pool(run.input_rows, source) if run.documents else Pool(0)) as pool:
+        # With workers, the rejections' files (they show no run id) are written meanwhile.
+        begun = begin_documents(folder, source, run.registry, pool) if run.documents else []
         parquet = folder / LIQUIDATION_FILE
         sink_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # streamed, fixed row groups
         check_written(parquet, run.totals)
         documents_next()
         if run.documents:
             output_rows = write_people_documents(folder, source, run.orders, run.registry, _meta(run, parquet),
-                                                 run.signals, run.tariffs.policy.signals, pool)
+                                                 run.signals, run.tariffs.policy.signals, pool, begun)
         else:
             output_rows = dict(write_data_files(folder, run.lines, run.orders, run.registry).rows)
         output_rows[LIQUIDATION_FILE] = run.input_rows
