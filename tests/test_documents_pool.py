@@ -163,3 +163,42 @@ def test_a_signal_while_workers_write_leaves_nothing_and_no_worker(tmp_path: Pat
     assert [pid for pid in children if _alive(pid)] == []
     time.sleep(0.5)                                       # nothing written once the folder was removed
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_begun_job_is_collected_by_run_and_waits_for_it_without_workers(tmp_path: Path) -> None:
+    early = pool.Job("early", pool_helpers.write_text, (tmp_path / "early.txt", "tôt"), cost=9)
+    later = [pool.Job("later", pool_helpers.write_text, (tmp_path / "later.txt", "tard"), cost=1)]
+    with pool.Pool(0) as here:
+        here.begin(early)
+        assert not (tmp_path / "early.txt").exists()             # without workers: run() writes it
+        assert here.run([early, *later]) == [{"early.txt": os.getpid()}, {"later.txt": os.getpid()}]
+    with pool.Pool(1) as workers:
+        workers.begin(early)
+        results = workers.run([early, *later])
+    assert [list(r) for r in results] == [["early.txt"], ["later.txt"]]
+    assert results[0]["early.txt"] != os.getpid()                # written by the worker
+    assert (tmp_path / "early.txt").read_text(encoding="utf-8") == "tôt"
+
+
+def test_a_broken_check_while_a_worker_writes_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The rejections' files are begun in a worker before liquidation.parquet is checked: when the
+    # check fails (exit 4), the worker is killed and the folder removed with what it wrote.
+    from ramu_cli.errors import InvariantError
+    from ramu_cli.liquidation import outputs
+
+    def broken(parquet: Path, totals: dict) -> None:
+        deadline = time.monotonic() + 60
+        while not (parquet.parent / "rejections.csv").exists():   # the worker is writing
+            assert time.monotonic() < deadline, "the worker never began the rejections"
+            time.sleep(0.005)
+        raise InvariantError("Totaux différents après écriture.")
+
+    monkeypatch.setattr(outputs, "check_written", broken)
+    monkeypatch.setenv(pool.WORKERS_ENV, "1")
+    out = tmp_path / "sorties"
+    result = CliRunner().invoke(app, ["liquidate", str(SAMPLE), "--out", str(out), "--tariffs", str(TARIFFS),
+                                      "--json"])
+    assert result.exit_code == 4, result.output
+    assert json.loads(result.stdout)["exit_code"] == 4
+    time.sleep(1.0)                                       # nothing written once the folder was removed
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
