@@ -8,8 +8,9 @@ How, and why each choice:
   thread pool can deadlock;
 - the pool is started before the jobs are known (`start`), so the workers
   import ramu while this process still writes liquidation.parquet;
-- this process takes part: jobs are handed out largest first, one at a time,
-  to whichever is free, the main process included (list scheduling);
+- this process takes part (on a thread of its own, so that the main thread can
+  hand out work meanwhile): jobs are handed out largest first, one at a time,
+  to whichever is free (list scheduling);
 - a job's exception is raised here as it is (same exit code as in-process);
   the other workers are then killed and waited for before it propagates, so
   nothing is written once the run folder is being removed;
@@ -31,7 +32,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing import connection
@@ -126,26 +127,33 @@ class Pool:
             self._begun[id(job)] = self._executor.submit(job.fn, *job.args)
 
     def run(self, jobs: Sequence[Job]) -> list[Any]:
-        """Every job's result, in the order of `jobs`; the first exception met is raised."""
+        """Every job's result, in the order of `jobs`; the first exception met is raised.
+
+        This process's share runs on one thread of its own, so that the main thread hands
+        the next job to a worker as soon as it is free (list scheduling, largest first)."""
         if self._executor is None:
             return [job.fn(*job.args) for job in jobs]
-        running = {self._begun.pop(id(job)): k for k, job in enumerate(jobs) if id(job) in self._begun}
-        order = sorted((k for k in range(len(jobs)) if k not in running.values()), key=lambda k: -jobs[k].cost)
+        workers: Executor = self._executor
+        here = ThreadPoolExecutor(1, thread_name_prefix="ramu-job")
+        running = {self._begun.pop(id(job)): (k, workers) for k, job in enumerate(jobs) if id(job) in self._begun}
+        started = {k for k, _ in running.values()}
+        order = sorted((k for k in range(len(jobs)) if k not in started), key=lambda k: -jobs[k].cost)
         results: list[Any] = [None] * len(jobs)
         try:
             while order or running:
-                while order and len(running) < self.workers:
-                    k = order.pop(0)
-                    running[self._executor.submit(jobs[k].fn, *jobs[k].args)] = k
-                if order:                       # this process takes the next job itself
-                    k = order.pop(0)
-                    results[k] = jobs[k].fn(*jobs[k].args)
-                done, _ = wait(running, timeout=0 if order else None, return_when=FIRST_COMPLETED)
+                for executor, slots in ((workers, self.workers), (here, 1)):
+                    while order and sum(e is executor for _, e in running.values()) < slots:
+                        k = order.pop(0)
+                        running[executor.submit(jobs[k].fn, *jobs[k].args)] = (k, executor)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    results[running.pop(future)] = future.result()
+                    results[running.pop(future)[0]] = future.result()
         except BaseException:
             self.kill()
+            # This process's job cannot be stopped: wait for it, so nothing is written afterwards.
+            here.shutdown(wait=True, cancel_futures=True)
             raise
+        here.shutdown(wait=True)
         return results
 
     def close(self) -> None:
