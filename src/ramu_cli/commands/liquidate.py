@@ -98,7 +98,7 @@ def _liquidate_into(opts: RunOptions, tariffs: Tariffs, work: Path, step: Callab
                  # Recorded only when left out, so a default run's manifest is unchanged.
                  **({} if opts.documents else {"documents": False})},
         inputs={role: (scan.path, scan.raw.select(pl.len()).collect().item()) for role, scan in scans.items()},
-        signals=signals, ledger_head=ledger.head, documents=opts.documents)
+        signals=signals, ledger_head=ledger.head, documents=opts.documents, parts=result.parts)
     man = write_run(opts.out, run, lambda: step("Documents"))
     step("Terminé")
     return {"command": "liquidate", "month": opts.month, "out": str(opts.out),

@@ -56,9 +56,9 @@ def _line_html() -> pl.Expr:
         pl.lit('</td>\n<td class="nowrap">'), date_fr_expr(pl.col("service_date")),
         pl.lit('</td><td class="status-'), pl.col("status"), pl.lit('">'),
         pl.col("status").replace_strict(STATUS_FR, return_dtype=pl.String),
-        pl.lit('</td>\n<td class="money">'), fcfa_expr(pl.col("billed")),
-        pl.lit('</td><td class="money">'), fcfa_expr(pl.col("payable")),
-        pl.lit('</td><td class="money">'), fcfa_expr(pl.col("disallowed")),
+        pl.lit('</td>\n<td class="money">'), pl.col("billed_fcfa"),
+        pl.lit('</td><td class="money">'), pl.col("payable_fcfa"),
+        pl.lit('</td><td class="money">'), pl.col("disallowed_fcfa"),
         pl.lit('</td>\n</tr>\n<tr class="why"><td colspan="9"><span class="muted">'), motif,
         pl.lit(" :</span>\n"), reasons, pl.lit("</td></tr>\n</tbody>\n"),
     ])
@@ -75,10 +75,22 @@ def notice_chunk() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else NOTICE_CHUNK
 
 
+AMOUNTS = ("billed", "payable", "disallowed")
+
+
+def _fcfa_by_value(df: pl.DataFrame, column: str) -> pl.Expr:
+    """`<column>_fcfa`: the amounts in FCFA, each distinct amount formatted once (a month's
+    200 000 lines hold a few thousand distinct amounts)."""
+    values = df.get_column(column).unique()
+    texts = values.to_frame().select(fcfa_expr(pl.col(column))).to_series()
+    return pl.col(column).replace_strict(values, texts, return_dtype=pl.String).alias(f"{column}_fcfa")
+
+
 def _per_provider(picked: pl.DataFrame) -> pl.DataFrame:
     """One row per provider: its lines' HTML and the sums its notice shows."""
     final = pl.col("reasons").filter(pl.col("status") == "REJECTED").explode()
-    return (picked.with_columns(html=_line_html())
+    return (picked.with_columns(_fcfa_by_value(picked, c) for c in AMOUNTS)
+            .with_columns(html=_line_html())
             .group_by("provider_id", maintain_order=True)
             .agg(pl.col("html").str.join(""), pl.len().alias("lines"),
                  (pl.col("status") == "REJECTED").sum().alias("rejected"),

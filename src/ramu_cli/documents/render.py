@@ -81,11 +81,12 @@ def environment() -> Environment:
     return env
 
 
+_HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;"), ("'", "&#39;"))
+
+
 def escape_expr(expr: pl.Expr) -> pl.Expr:
-    """HTML-escape a text column as markupsafe does, for HTML built by polars."""
-    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;"), ("'", "&#39;")):
-        expr = expr.str.replace_all(char, entity, literal=True)
-    return expr
+    """HTML-escape a text column as markupsafe does, for HTML built by polars (one pass over the text)."""
+    return expr.str.replace_many([c for c, _ in _HTML_ESCAPES], [e for _, e in _HTML_ESCAPES])
 
 
 def render(template: str, **context) -> str:

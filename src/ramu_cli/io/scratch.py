@@ -29,6 +29,9 @@ _paths: set[Path] = set()
 # the two renames, so OUT_DIR is never left missing.
 swap_lock = threading.RLock()
 _on_signal: list[Callable[[int], None]] = []
+# Called first on a signal: they stop the run's worker processes (io.pool), so that nothing
+# is written into a folder while it is being removed.
+_stoppers: list[Callable[[], None]] = []
 _installed = False
 
 
@@ -39,6 +42,16 @@ def register(path: Path) -> None:
 
 def forget(path: Path) -> None:
     _paths.discard(path)
+
+
+def register_stopper(stop: Callable[[], None]) -> None:
+    """Call `stop` (it kills and waits for worker processes) before removing anything on a signal."""
+    _stoppers.append(stop)
+
+
+def forget_stopper(stop: Callable[[], None]) -> None:
+    with suppress(ValueError):
+        _stoppers.remove(stop)
 
 
 def remove_all() -> None:
@@ -65,6 +78,9 @@ def _end(signum: int) -> None:
     global interrupted
     interrupted = signum
     with swap_lock:
+        for stop in list(_stoppers):
+            with suppress(Exception):  # the clean-up must happen whatever a worker does
+                stop()
         remove_all()
         for callback in _on_signal:
             with suppress(Exception):  # the exit must happen whatever a report does

@@ -3,13 +3,14 @@
 Everything is written into a temporary folder (io.writers.run_folder) that
 replaces OUT_DIR only once complete; liquidation.parquet is streamed from the
 decided parts, read back and its totals compared with the run's before any
-document is written.
+document that shows the run id is written (a worker may write the rejections'
+files meanwhile: if the check fails, the folder is removed with them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,13 @@ import polars as pl
 
 from ramu_cli import __version__, manifest
 from ramu_cli.contract import LIQUIDATION_COLUMNS
-from ramu_cli.documents.liquidation_files import write_data_files, write_people_documents
+from ramu_cli.documents.liquidation_files import (
+    begin_documents,
+    document_pool,
+    write_data_files,
+    write_people_documents,
+)
+from ramu_cli.io.pool import Pool
 from ramu_cli.io.writers import run_folder, sink_parquet
 from ramu_cli.liquidation.invariants import check_written
 from ramu_cli.liquidation.registry import Registry
@@ -45,6 +52,8 @@ class LiquidationRun:
     # --ledger or for an empty ledger): the manifest's `ledger_head`.
     ledger_head: str = ""
     documents: bool = True     # False: data files only (--no-documents)
+    # The parts `lines` is read from (LiquidationResult.parts): what a document worker reads.
+    parts: list[Path] = field(default_factory=list)
 
 
 def _meta(run: LiquidationRun, parquet: Path) -> dict:
@@ -64,16 +73,21 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
     Without documents (run.documents False) the folder holds the data files only:
     liquidation.parquet, payment_orders.csv, rejections.csv, anomalies.csv, manifest.json.
     """
-    with run_folder(out, "liquidate") as folder:
+    source = run.parts or run.lines
+    # The workers (on a large month) start now: they import ramu while liquidation.parquet is written.
+    with run_folder(out, "liquidate") as folder, \
+            (document_pool(run.input_rows, source) if run.documents else Pool(0)) as pool:
+        # With workers, the rejections' files (they show no run id) are written meanwhile.
+        begun = begin_documents(folder, source, run.registry, pool) if run.documents else []
         parquet = folder / LIQUIDATION_FILE
         sink_parquet(run.lines.select(list(LIQUIDATION_COLUMNS)), parquet)   # streamed, fixed row groups
         check_written(parquet, run.totals)
         documents_next()
-        data = write_data_files(folder, run.lines, run.orders, run.registry)
-        output_rows = dict(data.rows)
         if run.documents:
-            output_rows.update(write_people_documents(folder, run.lines, data, run.registry, _meta(run, parquet),
-                                                      run.signals, run.tariffs.policy.signals))
+            output_rows = write_people_documents(folder, source, run.orders, run.registry, _meta(run, parquet),
+                                                 run.signals, run.tariffs.policy.signals, pool, begun)
+        else:
+            output_rows = dict(write_data_files(folder, run.lines, run.orders, run.registry).rows)
         output_rows[LIQUIDATION_FILE] = run.input_rows
         man = manifest.build_manifest(
             command="liquidate", tool_version=__version__, options=run.options,
