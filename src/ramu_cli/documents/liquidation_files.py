@@ -11,7 +11,6 @@ worker processes may share (io.pool) on a large month.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -29,27 +28,24 @@ from ramu_cli.signals.output import write_signals_csv
 from ramu_cli.signals.report import render_signals_section
 
 
-@dataclass
-class DataTables:
-    """The tables behind the data files, kept for the documents that show them again."""
-
-    orders: pl.DataFrame       # orders_table: with amount_words
-    rejections: pl.DataFrame   # rejections_table: every REJECTED or REDUCED line
-    rows: dict[str, int]       # file name -> row count, for the manifest
-
-
 def write_data_files(folder: Path, lines: pl.LazyFrame | pl.DataFrame, orders: pl.DataFrame,
-                     registry: Registry) -> DataTables:
-    """payment_orders.csv, rejections.csv, anomalies.csv: what a re-run or an audit script reads."""
-    orders = orders_table(orders)
+                     registry: Registry) -> dict[str, int]:
+    """payment_orders.csv, rejections.csv, anomalies.csv: what a re-run or an audit script
+    reads; their row counts."""
     rejections = rejections_table(lines, registry.providers)
-    write_csv(orders, folder / "payment_orders.csv")
     write_csv(rejections, folder / "rejections.csv")
+    return {**_orders_and_anomalies(folder, orders, registry)[1], "rejections.csv": rejections.height}
+
+
+def _orders_and_anomalies(folder: Path, orders: pl.DataFrame, registry: Registry
+                          ) -> tuple[pl.DataFrame, dict[str, int]]:
+    """payment_orders.csv and anomalies.csv; the orders table (with amount_words), which the
+    documents show again, and the row counts."""
+    orders = orders_table(orders)
+    write_csv(orders, folder / "payment_orders.csv")
     # Registry rows set aside (treated as absent): which file, row and column, and why.
     write_csv(registry.anomalies.select(ANOMALY_COLUMNS), folder / "anomalies.csv")
-    return DataTables(orders, rejections, {"payment_orders.csv": orders.height,
-                                           "rejections.csv": rejections.height,
-                                           "anomalies.csv": registry.anomalies.height})
+    return orders, {"payment_orders.csv": orders.height, "anomalies.csv": registry.anomalies.height}
 
 
 # Lines from which the pool is worth its start (a spawned worker imports ramu: ~0.7 s of a
@@ -102,9 +98,7 @@ def write_people_documents(folder: Path, source: LinesSource, orders: pl.DataFra
     `begun` are the jobs of begin_documents (the rejections), else they are made here.
     `signals` (compute_signals, collected) gives signals.csv and the report's
     "Signaux à examiner" section; None leaves both out."""
-    orders = orders_table(orders)
-    write_csv(orders, folder / "payment_orders.csv")
-    write_csv(registry.anomalies.select(ANOMALY_COLUMNS), folder / "anomalies.csv")
+    orders, rows = _orders_and_anomalies(folder, orders, registry)
     providers = _providers(registry)
     registered = dict(registry.beneficiaries.group_by("ogd").len().iter_rows())
     # Seconds each took in-process on a 2 000 000-line month: the largest jobs are handed out
@@ -115,7 +109,6 @@ def write_people_documents(folder: Path, source: LinesSource, orders: pl.DataFra
             pool.Job("orders", orders_job, (folder, orders, meta), 0.5),
             pool.Job("report", report_job, (folder, source, orders, providers, registered, meta, signals,
                                             thresholds), 1.0)]
-    rows = {"payment_orders.csv": orders.height, "anomalies.csv": registry.anomalies.height}
     for counts in (workers or pool.Pool(0)).run(jobs):
         rows.update(counts)
     return rows

@@ -87,7 +87,7 @@ def write_run(out: Path, run: LiquidationRun, documents_next: Callable[[], objec
             output_rows = write_people_documents(folder, source, run.orders, run.registry, _meta(run, parquet),
                                                  run.signals, run.tariffs.policy.signals, pool, begun)
         else:
-            output_rows = dict(write_data_files(folder, run.lines, run.orders, run.registry).rows)
+            output_rows = write_data_files(folder, run.lines, run.orders, run.registry)
         output_rows[LIQUIDATION_FILE] = run.input_rows
         man = manifest.build_manifest(
             command="liquidate", tool_version=__version__, options=run.options,
