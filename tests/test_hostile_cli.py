@@ -216,6 +216,25 @@ def test_out_on_a_full_or_read_only_disk(batch, tmp_path, options, reason):
         subprocess.run(["umount", str(disk)], check=False)
 
 
+def test_a_full_disk_while_the_work_files_are_written(tmp_path):
+    # The decisions' work files go beside OUT_DIR: 30 000 lines fill a 256 KiB disk before any
+    # output. Before: exit 3 "Lecture impossible d'un fichier d'entrée … os error 28".
+    lot = tmp_path / "lot" / "2026-10"
+    assert ramu("samples", lot, "--invoices", 30_000, "--seed", 3).exit_code == 0
+    disk = tmp_path / "disque"
+    if not _mount_tmpfs(disk, "size=256k"):
+        pytest.skip("monter un tmpfs demande les droits root (mount -t tmpfs) : impossible ici")
+    try:
+        result = ramu("liquidate", lot, "--out", disk / "sorties", "--json")
+        assert result.exit_code == 3, result.output
+        payload = one_json(result)
+        assert payload["error"].startswith(f"Écriture impossible dans « {disk} » : le disque est plein")
+        assert payload["problems"][0]["code"] == "write_failed"
+        assert list(disk.iterdir()) == []                             # no work folder left behind
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
 def test_liquidation_date_out_of_any_month(batch, tmp_path):
     # Before: exit 1, "ValueError: year 10000 is out of range".
     result = ramu("liquidate", batch, "--out", tmp_path / "o", "--liquidation-date", "9999-12-31", "--json")

@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from ramu_cli.io import scratch
-from ramu_cli.io.writers import leftover_prefix, row_group_size, sweep_leftovers, write_failed
+from ramu_cli.io.writers import leftover_prefix, row_group_size, sweep_leftovers, write_failed, writing_to
 
 # Rows per chunk (two row groups). At 2 000 000 lines, chunks of 1 048 576 rows peaked at
 # 1.4 GiB, of 524 288 at 1.1 GiB in the same time; 262 144 was no lower and 2 % slower.
@@ -48,8 +48,10 @@ def chunks(rows: int) -> list[tuple[int, int]]:
 
 
 def write_part(df: pl.DataFrame, path: Path) -> Path:
-    """A work file: fast compression, the fixed row groups the final sink relies on."""
-    df.write_parquet(path, compression="uncompressed", statistics=False, row_group_size=row_group_size())
+    """A work file: uncompressed (quick to write and to read back), in the fixed row groups
+    the final sink relies on. A full disk names the folder beside OUT_DIR (exit 3)."""
+    with writing_to(path.parent.parent):
+        df.write_parquet(path, compression="uncompressed", statistics=False, row_group_size=row_group_size())
     return path
 
 

@@ -221,13 +221,30 @@ def row_group_size() -> int:
 
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Byte-identical on any machine: one chunk, fixed row groups, fixed compression."""
-    df.rechunk().write_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
+    with writing_to(path.parent):
+        df.rechunk().write_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
 
 
 def sink_parquet(frame: pl.LazyFrame, path: Path) -> None:
     """A result too large to hold, streamed to Parquet. Byte-identical on any machine as long
     as what it reads has row groups of row_group_size() (io.parts writes them so)."""
-    frame.sink_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
+    with writing_to(path.parent):
+        frame.sink_parquet(path, compression="zstd", statistics=True, row_group_size=row_group_size())
+
+
+@contextmanager
+def writing_to(folder: Path) -> Iterator[None]:
+    """polars reports a full disk as its own error ("… (os error 28)"), which would read as
+    an unreadable input: it becomes the OutputError of write_failed (exit 3, "Écriture
+    impossible … le disque est plein"), naming `folder`."""
+    try:
+        yield
+    except pl.exceptions.PolarsError as exc:
+        found = re.search(r"\(os error (\d+)\)", str(exc))
+        if found is None:
+            raise
+        code = int(found.group(1))
+        raise write_failed(folder, OSError(code, os.strerror(code), str(folder))) from exc
 
 
 def _text_cells(df: pl.DataFrame) -> pl.DataFrame:
