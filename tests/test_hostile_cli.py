@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -188,12 +190,25 @@ def test_glob_and_markup_characters_in_paths(batch, tmp_path):
     assert one_json(result)["totals"]["lines"] == 300
 
 
-def _mount_tmpfs(folder: Path, options: str) -> bool:
+@contextmanager
+def _tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    """A real small disk (tmpfs) at `folder` for the block, unmounted after; skips without root."""
     folder.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-                          capture_output=True).returncode == 0
+    if os.geteuid() != 0 or shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("monter un tmpfs demande les droits root (mount -t tmpfs) : impossible ici")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def _refused_write(result, where: Path, reason: str) -> None:
+    """Exit 3, "Écriture impossible dans « where » : reason", code write_failed."""
+    assert result.exit_code == 3, result.output
+    payload = one_json(result)
+    assert payload["error"].startswith(f"Écriture impossible dans « {where} » : {reason}")
+    assert payload["problems"][0]["code"] == "write_failed"
 
 
 @pytest.mark.parametrize(("options", "reason"), [
@@ -201,19 +216,10 @@ def _mount_tmpfs(folder: Path, options: str) -> bool:
     ("size=1m,ro", "le système de fichiers est en lecture seule"),
 ])
 def test_out_on_a_full_or_read_only_disk(batch, tmp_path, options, reason):
-    disk = tmp_path / "disque"
-    if not _mount_tmpfs(disk, options):
-        pytest.skip("monter un tmpfs demande les droits root (mount -t tmpfs) : impossible ici")
-    try:
+    with _tmpfs(tmp_path / "disque", options) as disk:
         # Before: exit 3 "Lecture impossible d'un fichier d'entrée" (full) or exit 1 with a traceback (ro).
-        result = ramu("liquidate", batch, "--out", disk / "sorties", "--json")
-        assert result.exit_code == 3, result.output
-        payload = one_json(result)
-        assert payload["error"].startswith(f"Écriture impossible dans « {disk / 'sorties'} » : {reason}")
-        assert payload["problems"][0]["code"] == "write_failed"
+        _refused_write(ramu("liquidate", batch, "--out", disk / "sorties", "--json"), disk / "sorties", reason)
         assert list(disk.iterdir()) == []                             # nothing left behind
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_a_full_disk_while_the_work_files_are_written(tmp_path):
@@ -221,18 +227,9 @@ def test_a_full_disk_while_the_work_files_are_written(tmp_path):
     # output. Before: exit 3 "Lecture impossible d'un fichier d'entrée … os error 28".
     lot = tmp_path / "lot" / "2026-10"
     assert ramu("samples", lot, "--invoices", 30_000, "--seed", 3).exit_code == 0
-    disk = tmp_path / "disque"
-    if not _mount_tmpfs(disk, "size=256k"):
-        pytest.skip("monter un tmpfs demande les droits root (mount -t tmpfs) : impossible ici")
-    try:
-        result = ramu("liquidate", lot, "--out", disk / "sorties", "--json")
-        assert result.exit_code == 3, result.output
-        payload = one_json(result)
-        assert payload["error"].startswith(f"Écriture impossible dans « {disk} » : le disque est plein")
-        assert payload["problems"][0]["code"] == "write_failed"
+    with _tmpfs(tmp_path / "disque", "size=256k") as disk:
+        _refused_write(ramu("liquidate", lot, "--out", disk / "sorties", "--json"), disk, "le disque est plein")
         assert list(disk.iterdir()) == []                             # no work folder left behind
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_liquidation_date_out_of_any_month(batch, tmp_path):
