@@ -65,10 +65,10 @@ def work_folder(near: Path | None = None) -> Iterator[Path]:
     """A private folder for a run's parts, beside `near` (OUT_DIR) when given; always removed."""
     try:
         if near is not None:
-            parent = near.resolve().parent
-            parent.mkdir(parents=True, exist_ok=True)
-            sweep_leftovers(near.resolve())
-            path = Path(tempfile.mkdtemp(prefix=leftover_prefix(near.resolve(), "work"), dir=parent))
+            out_dir = near.resolve()
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            sweep_leftovers(out_dir)
+            path = Path(tempfile.mkdtemp(prefix=leftover_prefix(out_dir, "work"), dir=out_dir.parent))
         else:
             path = Path(tempfile.mkdtemp(prefix="ramu-work-"))
     except OSError as exc:

@@ -168,8 +168,9 @@ def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
     ben_rows = beneficiary_rows(typed, registry)
     ctx = RuleContext(tariffs.policy, liquidation_date)
     acts = interval_acts(tariffs)
+    plan = chunks(input_rows)
     stages, eligible = [], []
-    for k, (offset, length) in enumerate(chunks(input_rows)):
+    for k, (offset, length) in enumerate(plan):
         # Collected: the lookups read the chunk twice (join keys, then the lines beside them).
         flagged = with_duplicate_flags(typed.slice(offset, length), marks).collect()
         flagged = with_beneficiary(flagged, registry, ben_rows.slice(offset, length))
@@ -180,7 +181,7 @@ def liquidate(invoices: TableScan, registry: Registry, tariffs: Tariffs,
     flags = frequency_flags(pl.concat(eligible).lazy(), ledger, acts)
     del eligible
     parts, gaps = [], []
-    for k, (stage, (offset, length)) in enumerate(zip(stages, chunks(input_rows), strict=True)):
+    for k, (stage, (offset, length)) in enumerate(zip(stages, plan, strict=True)):
         df, missing = _decided_chunk(stage, flags, ctx, offset, length)
         gaps.append(missing)
         parts.append(write_part(df, work / f"decided-{k}.parquet"))
